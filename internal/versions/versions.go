@@ -1,0 +1,26 @@
+// Package versions pins the upstream programs meshauth configures, in one
+// place: the images the function emits by default and the wrapper modules
+// under tools/ that `make upstream` builds for the e2e tests.
+//
+// Keep this package free of dependencies; the function's defaults import it.
+// versions_test.go fails when tools/*/go.mod pins a different version.
+package versions
+
+const (
+	// OAuth2Proxy is the oauth2-proxy release (module
+	// github.com/oauth2-proxy/oauth2-proxy/v7 at this version).
+	OAuth2Proxy = "v7.15.3"
+	// Dex is the Dex release. Dex has no /v2 module path: tools/dex requires
+	// github.com/dexidp/dex at DexModuleVersion, the pseudo-version of this tag.
+	Dex = "v2.45.1"
+
+	// OAuth2ProxyModule and DexModule are the Go modules built from the proxy.
+	OAuth2ProxyModule = "github.com/oauth2-proxy/oauth2-proxy/v7"
+	DexModule         = "github.com/dexidp/dex"
+	// DexModuleVersion is the commit tagged v2.45.1 (2026-03-03).
+	DexModuleVersion = "v0.0.0-20260303133905-11d2eeb52b42"
+
+	// OAuth2ProxyImage and DexImage are the images the function emits by default.
+	OAuth2ProxyImage = "quay.io/oauth2-proxy/oauth2-proxy:" + OAuth2Proxy
+	DexImage         = "ghcr.io/dexidp/dex:" + Dex
+)
