@@ -1,0 +1,161 @@
+package api
+
+import (
+	"strings"
+
+	"meshauth.dev/meshauth/internal/versions"
+)
+
+// CallbackPath is where oauth2-proxy (proxy prefix /oauth2) receives the
+// authorization code.
+const CallbackPath = "/oauth2/callback"
+
+// Release is meshauth's own version; the check-server image is tagged with it.
+const Release = "v0.1.0"
+
+// CheckServerImage is the default image of the bundled check-server.
+const CheckServerImage = "ghcr.io/meshauth/check-server:" + Release
+
+// Defaulted returns a copy of c with every unset field filled in. The defaults
+// reproduce the Kubeflow layout (kubeflow/manifests common/oauth2-proxy,
+// common/dex, common/istio), so an empty spec renders what Kubeflow ships,
+// minus its known flaws.
+func Defaulted(c AuthConfig) AuthConfig {
+	s := &c.Spec
+	def(&s.Gateway.Namespace, "istio-system")
+	if len(s.Gateway.Selector) == 0 {
+		s.Gateway.Selector = map[string]string{"app": "istio-ingressgateway"}
+	}
+	def(&s.Gateway.Name, "kubeflow/kubeflow-gateway")
+
+	// Dex is the identity provider unless an external issuer is named.
+	if s.Dex == nil && s.OIDC.IssuerURL == "" {
+		s.Dex = &Dex{}
+	}
+	if d := s.Dex; d != nil {
+		def(&d.Namespace, "auth")
+		def(&d.ConfigMap, "dex")
+		def(&d.Deployment, "dex")
+		def(&d.Container, "dex")
+		def(&d.IssuerURL, "http://dex."+d.Namespace+".svc.cluster.local:5556/dex")
+		def(&d.ClientSecretRef.Name, "oauth2-proxy-client")
+		def(&d.ClientSecretRef.Key, "client-secret")
+		def(&s.OIDC.IssuerURL, d.IssuerURL)
+		if s.PublicPaths == nil {
+			s.PublicPaths = []string{"/dex/"}
+		}
+	}
+	if s.OIDC.Scopes == nil {
+		s.OIDC.Scopes = []string{"openid", "email", "groups", "profile", "offline_access"}
+	}
+
+	p := &s.OAuth2Proxy
+	def(&p.Namespace, "oauth2-proxy")
+	def(&p.Image, versions.OAuth2ProxyImage)
+	if p.Replicas == nil {
+		p.Replicas = ptr(int32(2))
+	}
+	def(&p.ClientID, "oauth2-proxy")
+	def(&p.RedirectURL, strings.TrimSuffix(s.PublicURL, "/")+CallbackPath)
+	def(&p.ClientSecretRef.Name, "oauth2-proxy")
+	def(&p.ClientSecretRef.Key, "client-secret")
+	def(&p.CookieSecretRef.Name, "oauth2-proxy")
+	def(&p.CookieSecretRef.Key, "cookie-secret")
+	def(&p.Cookie.Name, "oauth2_proxy_kubeflow")
+	// Dex's ID tokens live 24h; a longer cookie would outlive the JWT Istio checks.
+	def(&p.Cookie.Expire, "24h")
+	def(&p.Cookie.Refresh, "59m")
+	def(&p.Cookie.SameSite, "lax")
+	if p.Cookie.Secure == nil {
+		p.Cookie.Secure = ptr(strings.HasPrefix(s.PublicURL, "https://"))
+	}
+	if p.EmailDomains == nil {
+		p.EmailDomains = []string{"*"}
+	}
+	if p.APIRoutes == nil {
+		p.APIRoutes = []string{"/api/", "/apis/", "^/ml_metadata"}
+	}
+	def(&p.SessionStore.Type, "cookie")
+
+	u := &s.IdentityHeaders.User
+	def(&u.Header, "kubeflow-userid")
+	def(&u.Claim, "email")
+	g := &s.IdentityHeaders.Groups
+	def(&g.Header, "kubeflow-groups")
+	def(&g.Claim, "groups")
+
+	for i := range s.MachineIssuers {
+		m := &s.MachineIssuers[i]
+		def(&m.UserClaim, "sub")
+		def(&m.Name, "m2m-"+dnsLabel(hostOf(m.Issuer)))
+	}
+
+	i := &s.Istio
+	def(&i.ProviderName, "oauth2-proxy")
+	def(&i.Mesh.ConfigMap.Namespace, "istio-system")
+	def(&i.Mesh.ConfigMap.Name, "istio")
+	def(&i.Mesh.Key, "mesh")
+	def(&i.ExtAuthzTimeout, "10s")
+	def(&i.Istiod.Namespace, "istio-system")
+	def(&i.Istiod.Deployment, "istiod")
+	def(&i.Istiod.Container, "discovery")
+	def(&i.JWKSRefreshInterval, "1m")
+
+	l := &s.Logout
+	def(&l.VirtualService.Namespace, "kubeflow")
+	def(&l.VirtualService.Name, "centraldashboard")
+	if l.Paths == nil {
+		l.Paths = []string{"/logout", "/authservice/logout"}
+	}
+	def(&l.AfterLogoutURL, "/")
+
+	def(&s.Authorizer, AuthorizerOAuth2Proxy)
+	cs := &s.CheckServer
+	def(&cs.Namespace, p.Namespace)
+	def(&cs.Image, CheckServerImage)
+	if cs.Replicas == nil {
+		cs.Replicas = ptr(int32(2))
+	}
+	def(&cs.Protocol, "http")
+	return c
+}
+
+func def(field *string, value string) {
+	if *field == "" {
+		*field = value
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// dnsLabel turns a host into something usable in an object name.
+func dnsLabel(host string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(host) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if len(out) > 50 {
+		out = strings.Trim(out[:50], "-")
+	}
+	if out == "" {
+		out = "issuer"
+	}
+	return out
+}
+
+func hostOf(rawURL string) string {
+	rest := rawURL
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}

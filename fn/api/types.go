@@ -1,0 +1,207 @@
+// Package api holds the AuthConfig resource: its Go types, strict decoding,
+// defaulting to the Kubeflow layout, and validation with field paths.
+package api
+
+const (
+	Group      = "meshauth.dev"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+	Kind       = "AuthConfig"
+)
+
+// Authorizer values: who answers Istio's CUSTOM ext_authz check.
+const (
+	AuthorizerOAuth2Proxy = "oauth2-proxy"
+	AuthorizerCheckServer = "check-server"
+)
+
+// AuthConfig is the one resource a user writes.
+type AuthConfig struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   ObjectMeta `json:"metadata"`
+	Spec       Spec       `json:"spec"`
+}
+
+// ObjectMeta is the part of Kubernetes metadata an AuthConfig may carry; the
+// orchestrators (kpt, kustomize) add annotations, so those are kept free-form.
+type ObjectMeta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+type Spec struct {
+	// PublicURL is the external URL users reach the gateway at; every browser
+	// redirect (callback, sign-in, logout) is derived from it.
+	PublicURL string `json:"publicURL"`
+	// PublicPaths are path prefixes served without authentication (Dex's
+	// login pages by default). They drive oauth2-proxy's skip_auth_routes and
+	// the notPaths of the Istio policies alike, so the two cannot disagree.
+	PublicPaths []string `json:"publicPaths,omitempty"`
+	Gateway     Gateway  `json:"gateway,omitempty"`
+	// Dex is the bundled identity provider. Omit it and set oidc.issuerURL to
+	// log users in against an external provider instead.
+	Dex             *Dex            `json:"dex,omitempty"`
+	OIDC            OIDC            `json:"oidc,omitempty"`
+	OAuth2Proxy     OAuth2Proxy     `json:"oauth2Proxy,omitempty"`
+	IdentityHeaders IdentityHeaders `json:"identityHeaders,omitempty"`
+	// MachineIssuers are JWT issuers trusted for machine-to-machine calls.
+	MachineIssuers []MachineIssuer `json:"machineIssuers,omitempty"`
+	Istio          Istio           `json:"istio,omitempty"`
+	Logout         Logout          `json:"logout,omitempty"`
+	// Authorizer answers the CUSTOM ext_authz check: oauth2-proxy or check-server.
+	Authorizer  string      `json:"authorizer,omitempty"`
+	CheckServer CheckServer `json:"checkServer,omitempty"`
+}
+
+type Gateway struct {
+	Namespace string            `json:"namespace,omitempty"`
+	Selector  map[string]string `json:"selector,omitempty"`
+	// Name is the Gateway ("namespace/name") generated VirtualServices attach to.
+	Name string `json:"name,omitempty"`
+}
+
+type Dex struct {
+	Namespace string `json:"namespace,omitempty"`
+	// ConfigMap and Deployment name Dex's objects; the function merges its
+	// static clients into the ConfigMap's config.yaml and the client secrets
+	// into the Deployment's env.
+	ConfigMap  string `json:"configMap,omitempty"`
+	Deployment string `json:"deployment,omitempty"`
+	Container  string `json:"container,omitempty"`
+	IssuerURL  string `json:"issuerURL,omitempty"`
+	// ClientSecretRef is the Secret in Dex's namespace holding oauth2-proxy's
+	// client secret: the same value as oauth2Proxy.clientSecretRef, from one file.
+	ClientSecretRef SecretKeyRef `json:"clientSecretRef,omitempty"`
+	Clients         []DexClient  `json:"clients,omitempty"`
+}
+
+// DexClient is an extra static client registered in Dex.
+type DexClient struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name,omitempty"`
+	RedirectURIs []string `json:"redirectURIs,omitempty"`
+	Public       bool     `json:"public,omitempty"`
+	// SecretRef is required unless the client is public.
+	SecretRef *SecretKeyRef `json:"secretRef,omitempty"`
+}
+
+type OIDC struct {
+	// IssuerURL is what oauth2-proxy logs users in against; defaults to Dex.
+	IssuerURL string   `json:"issuerURL,omitempty"`
+	Scopes    []string `json:"scopes,omitempty"`
+}
+
+type OAuth2Proxy struct {
+	Namespace       string       `json:"namespace,omitempty"`
+	Image           string       `json:"image,omitempty"`
+	Replicas        *int32       `json:"replicas,omitempty"`
+	ClientID        string       `json:"clientID,omitempty"`
+	ClientSecretRef SecretKeyRef `json:"clientSecretRef,omitempty"`
+	// RedirectURL is the OAuth2 callback registered with the provider;
+	// derived from publicURL, and refused when it is not oauth2-proxy's
+	// callback on the publicURL host.
+	RedirectURL     string       `json:"redirectURL,omitempty"`
+	CookieSecretRef SecretKeyRef `json:"cookieSecretRef,omitempty"`
+	Cookie          Cookie       `json:"cookie,omitempty"`
+	EmailDomains    []string     `json:"emailDomains,omitempty"`
+	// APIRoutes get a 401 instead of a redirect to sign-in (regexes).
+	APIRoutes    []string     `json:"apiRoutes,omitempty"`
+	SessionStore SessionStore `json:"sessionStore,omitempty"`
+}
+
+type SecretKeyRef struct {
+	Name string `json:"name,omitempty"`
+	Key  string `json:"key,omitempty"`
+}
+
+type Cookie struct {
+	Name     string   `json:"name,omitempty"`
+	Expire   string   `json:"expire,omitempty"`
+	Refresh  string   `json:"refresh,omitempty"`
+	SameSite string   `json:"sameSite,omitempty"`
+	Secure   *bool    `json:"secure,omitempty"`
+	Domains  []string `json:"domains,omitempty"`
+}
+
+type SessionStore struct {
+	// Type is cookie or redis.
+	Type  string `json:"type,omitempty"`
+	Redis *Redis `json:"redis,omitempty"`
+}
+
+type Redis struct {
+	Address           string        `json:"address"`
+	PasswordSecretRef *SecretKeyRef `json:"passwordSecretRef,omitempty"`
+}
+
+type IdentityHeaders struct {
+	User   UserHeader   `json:"user,omitempty"`
+	Groups GroupsHeader `json:"groups,omitempty"`
+}
+
+type UserHeader struct {
+	Header string `json:"header,omitempty"`
+	Claim  string `json:"claim,omitempty"`
+	Prefix string `json:"prefix,omitempty"`
+}
+
+type GroupsHeader struct {
+	Header string `json:"header,omitempty"`
+	Claim  string `json:"claim,omitempty"`
+}
+
+type MachineIssuer struct {
+	// Name names the RequestAuthentication; derived from the issuer host when empty.
+	Name      string   `json:"name,omitempty"`
+	Issuer    string   `json:"issuer"`
+	JWKSURI   string   `json:"jwksURI,omitempty"`
+	Audiences []string `json:"audiences,omitempty"`
+	UserClaim string   `json:"userClaim,omitempty"`
+}
+
+type Istio struct {
+	ProviderName string `json:"providerName,omitempty"`
+	Mesh         Mesh   `json:"mesh,omitempty"`
+	// ExtAuthzTimeout bounds each authorization check; Istio's default is 600s.
+	ExtAuthzTimeout string `json:"extAuthzTimeout,omitempty"`
+	Istiod          Istiod `json:"istiod,omitempty"`
+	// JWKSRefreshInterval sets istiod's PILOT_JWT_PUB_KEY_REFRESH_INTERVAL so a
+	// JWKS fetched before Dex was up is replaced quickly.
+	JWKSRefreshInterval string `json:"jwksRefreshInterval,omitempty"`
+}
+
+type Mesh struct {
+	ConfigMap ObjectRef `json:"configMap,omitempty"`
+	Key       string    `json:"key,omitempty"`
+}
+
+type Istiod struct {
+	Namespace  string `json:"namespace,omitempty"`
+	Deployment string `json:"deployment,omitempty"`
+	Container  string `json:"container,omitempty"`
+}
+
+type ObjectRef struct {
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+}
+
+type Logout struct {
+	// VirtualService is the catch-all route (the dashboard) the logout routes
+	// are inserted into, before its other routes.
+	VirtualService ObjectRef `json:"virtualService,omitempty"`
+	Paths          []string  `json:"paths,omitempty"`
+	// AfterLogoutURL is where oauth2-proxy sends the browser after sign-out.
+	AfterLogoutURL string `json:"afterLogoutURL,omitempty"`
+}
+
+type CheckServer struct {
+	Namespace string `json:"namespace,omitempty"`
+	Image     string `json:"image,omitempty"`
+	Replicas  *int32 `json:"replicas,omitempty"`
+	// Protocol of the mesh extension provider: http or grpc.
+	Protocol string `json:"protocol,omitempty"`
+}

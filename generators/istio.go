@@ -1,0 +1,167 @@
+package generators
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
+	security "istio.io/api/security/v1beta1"
+	typev1beta1 "istio.io/api/type/v1beta1"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"meshauth.dev/meshauth/fn/api"
+	"meshauth.dev/meshauth/generators/merge"
+)
+
+// IstioExternalAuth is the istio-external-auth component: the ext_authz
+// extension provider merged into the mesh config, the CUSTOM policy on the
+// gateway, and JWT trust for the login issuer and machine issuers.
+func IstioExternalAuth(c api.AuthConfig) (Component, error) {
+	s := c.Spec
+	provider, err := extensionProvider(s)
+	if err != nil {
+		return Component{}, err
+	}
+	gw := s.Gateway
+	selector := &typev1beta1.WorkloadSelector{MatchLabels: gw.Selector}
+	open := publicNotPaths(s.PublicPaths)
+
+	custom := &security.Rule{To: []*security.Rule_To{{Operation: &security.Operation{NotPaths: open}}}}
+	if s.Authorizer == api.AuthorizerOAuth2Proxy {
+		// Requests that carry a token skip oauth2-proxy; Istio verifies the
+		// token (RequestAuthentication) and the DENY policy below refuses
+		// requests without a verified one.
+		custom.When = []*security.Condition{{Key: "request.headers[authorization]", NotValues: []string{"*"}}}
+	}
+	var out collect
+	out.add(istioObject("security.istio.io/v1", "AuthorizationPolicy", gw.Namespace, "istio-ingressgateway-"+s.Istio.ProviderName, &security.AuthorizationPolicy{
+		Selector: selector,
+		Action:   security.AuthorizationPolicy_CUSTOM,
+		ActionDetail: &security.AuthorizationPolicy_Provider{
+			Provider: &security.AuthorizationPolicy_ExtensionProvider{Name: s.Istio.ProviderName},
+		},
+		Rules: []*security.Rule{custom},
+	}))
+	if s.Authorizer == api.AuthorizerOAuth2Proxy {
+		out.add(istioObject("security.istio.io/v1", "AuthorizationPolicy", gw.Namespace, "istio-ingressgateway-require-jwt", &security.AuthorizationPolicy{
+			Selector: selector,
+			Action:   security.AuthorizationPolicy_DENY,
+			Rules: []*security.Rule{{
+				From: []*security.Rule_From{{Source: &security.Source{NotRequestPrincipals: []string{"*"}}}},
+				To:   []*security.Rule_To{{Operation: &security.Operation{NotPaths: open}}},
+			}},
+		}))
+		for _, ra := range requestAuthentications(s) {
+			out.add(istioObject("security.istio.io/v1", "RequestAuthentication", gw.Namespace, ra.name, &security.RequestAuthentication{
+				Selector: selector,
+				JwtRules: []*security.JWTRule{ra.rule},
+			}))
+		}
+	}
+	mesh := s.Istio.Mesh
+	return Component{
+		Name:      "istio-external-auth",
+		Doc:       "Istio: the ext_authz provider in the mesh config, the CUSTOM policy on the gateway, JWT trust",
+		Resources: out.objs,
+		Patches: []Patch{configMapKeyPatch{
+			target:  Target{"v1", "ConfigMap", mesh.ConfigMap.Namespace, mesh.ConfigMap.Name},
+			key:     mesh.Key,
+			summary: "merges the " + s.Istio.ProviderName + " extension provider into the mesh config",
+			merge: func(doc string) (string, error) {
+				return merge.ExtensionProvider(doc, s.Istio.ProviderName, provider)
+			},
+			baseline:     baselineMesh,
+			baselineName: baselineMeshName,
+		}},
+	}, out.err
+}
+
+// extensionProvider is the mesh config entry Istio's CUSTOM action calls.
+func extensionProvider(s api.Spec) (*yaml.RNode, error) {
+	timeout, _ := time.ParseDuration(s.Istio.ExtAuthzTimeout)
+	p := &meshv1alpha1.MeshConfig_ExtensionProvider{Name: s.Istio.ProviderName}
+	switch {
+	case s.Authorizer == api.AuthorizerCheckServer && s.CheckServer.Protocol == "grpc":
+		p.Provider = &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExtAuthzGrpc{
+			EnvoyExtAuthzGrpc: &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExternalAuthorizationGrpcProvider{
+				Service: serviceHost(checkServerName, s.CheckServer.Namespace),
+				Port:    CheckServerGRPCPort,
+				Timeout: durationpb.New(timeout),
+			}}
+	case s.Authorizer == api.AuthorizerCheckServer:
+		p.Provider = &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExtAuthzHttp{
+			EnvoyExtAuthzHttp: &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExternalAuthorizationHttpProvider{
+				Service:                      serviceHost(checkServerName, s.CheckServer.Namespace),
+				Port:                         CheckServerHTTPPort,
+				Timeout:                      durationpb.New(timeout),
+				IncludeRequestHeadersInCheck: []string{"accept", "authorization", "cookie", "x-requested-with"},
+				HeadersToUpstreamOnAllow:     []string{s.IdentityHeaders.User.Header, s.IdentityHeaders.Groups.Header},
+				HeadersToDownstreamOnDeny:    []string{"content-type", "set-cookie"},
+			}}
+	default:
+		p.Provider = &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExtAuthzHttp{
+			EnvoyExtAuthzHttp: &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExternalAuthorizationHttpProvider{
+				Service: serviceHost(oauth2ProxyName, s.OAuth2Proxy.Namespace),
+				Port:    80,
+				Timeout: durationpb.New(timeout),
+				// oauth2-proxy needs the session cookie; it answers with the
+				// ID token as Authorization, which RequestAuthentication then
+				// verifies and maps to the identity headers.
+				IncludeRequestHeadersInCheck: []string{"authorization", "cookie"},
+				HeadersToUpstreamOnAllow:     []string{"authorization", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-user"},
+				HeadersToDownstreamOnDeny:    []string{"content-type", "set-cookie"},
+			}}
+	}
+	m, err := protoToMap(p)
+	if err != nil {
+		return nil, err
+	}
+	return fromMap(m)
+}
+
+type requestAuthentication struct {
+	name string
+	rule *security.JWTRule
+}
+
+// requestAuthentications trusts the login issuer and every machine issuer,
+// copying the identity claims into the identity headers.
+func requestAuthentications(s api.Spec) []requestAuthentication {
+	h := s.IdentityHeaders
+	rule := func(issuer, jwks string, audiences []string, userClaim string) *security.JWTRule {
+		return &security.JWTRule{
+			Issuer:               issuer,
+			JwksUri:              jwks,
+			Audiences:            audiences,
+			ForwardOriginalToken: true,
+			// Istio ignores an Authorization header without this prefix,
+			// treating the request as anonymous.
+			FromHeaders: []*security.JWTHeader{{Name: "Authorization", Prefix: "Bearer "}},
+			OutputClaimToHeaders: []*security.ClaimToHeader{
+				{Header: h.User.Header, Claim: userClaim},
+				{Header: h.Groups.Header, Claim: h.Groups.Claim},
+			},
+		}
+	}
+	login := "oidc-jwt"
+	jwks := ""
+	if s.Dex != nil {
+		login = "dex-jwt"
+		jwks = s.Dex.IssuerURL + "/keys"
+	}
+	out := []requestAuthentication{{login, rule(s.OIDC.IssuerURL, jwks, nil, h.User.Claim)}}
+	for _, m := range s.MachineIssuers {
+		out = append(out, requestAuthentication{m.Name, rule(m.Issuer, m.JWKSURI, m.Audiences, m.UserClaim)})
+	}
+	return out
+}
+
+// publicNotPaths is what the policies exclude: oauth2-proxy's own routes
+// and the public prefixes, in Istio's prefix-match form.
+func publicNotPaths(prefixes []string) []string {
+	out := []string{"/oauth2/*"}
+	for _, p := range prefixes {
+		out = append(out, p+"*")
+	}
+	return out
+}

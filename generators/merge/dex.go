@@ -1,0 +1,39 @@
+package merge
+
+import (
+	"fmt"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// DexClient is a static client to register, keyed by its id.
+type DexClient struct {
+	ID     string
+	Client *yaml.RNode
+}
+
+// DexConfig merges static clients into Dex's config.yaml, replacing clients
+// with the same id and keeping connectors, storage, staticPasswords and every
+// other client. passwordConnector, when set, enables Dex's password grant for
+// machine clients through oauth2.passwordConnector.
+func DexConfig(config string, clients []DexClient, passwordConnector string) (string, error) {
+	doc, err := parseDocument("the Dex config", config)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range clients {
+		if err := upsert(doc, "the Dex config", "staticClients", "id", c.ID, c.Client); err != nil {
+			return "", err
+		}
+	}
+	if passwordConnector != "" {
+		oauth2, err := doc.Pipe(yaml.LookupCreate(yaml.MappingNode, "oauth2"))
+		if err != nil || oauth2.YNode().Kind != yaml.MappingNode {
+			return "", fmt.Errorf("the Dex config: oauth2 must be a mapping")
+		}
+		if err := oauth2.PipeE(yaml.SetField("passwordConnector", yaml.NewStringRNode(passwordConnector))); err != nil {
+			return "", err
+		}
+	}
+	return render(doc)
+}

@@ -1,0 +1,78 @@
+// Package merge merges meshauth's entries into configuration documents that
+// other programs own and that live as YAML inside a ConfigMap string: Istio's
+// mesh config and Dex's config.yaml. A merge replaces only the entry meshauth
+// owns (matched by name or id) and keeps every other key, comment and order,
+// so running it twice gives the same text as running it once.
+package merge
+
+import (
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// parseDocument parses a YAML mapping held in a string; an empty string is an
+// empty mapping.
+func parseDocument(what, doc string) (*yaml.RNode, error) {
+	if strings.TrimSpace(doc) == "" {
+		return yaml.NewMapRNode(nil), nil
+	}
+	node, err := yaml.Parse(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not valid YAML: %v", what, firstLine(err.Error()))
+	}
+	if node.YNode().Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s must be a YAML mapping, got a %s", what, kindName(node.YNode().Kind))
+	}
+	return node, nil
+}
+
+// upsert replaces the element of list field whose key field equals value,
+// keeping its position, or appends elem when there is none.
+func upsert(doc *yaml.RNode, what, listField, key, value string, elem *yaml.RNode) error {
+	list, err := doc.Pipe(yaml.LookupCreate(yaml.SequenceNode, listField))
+	if err != nil {
+		return fmt.Errorf("%s: %s must be a list: %v", what, listField, err)
+	}
+	if list.YNode().Kind != yaml.SequenceNode {
+		return fmt.Errorf("%s: %s must be a list, got a %s", what, listField, kindName(list.YNode().Kind))
+	}
+	items := list.YNode().Content
+	for i, item := range items {
+		if item.Kind != yaml.MappingNode {
+			continue
+		}
+		if v := yaml.NewRNode(item).Field(key); v != nil && yaml.GetValue(v.Value) == value {
+			items[i] = elem.YNode()
+			return nil
+		}
+	}
+	list.YNode().Content = append(items, elem.YNode())
+	return nil
+}
+
+func render(node *yaml.RNode) (string, error) {
+	out, err := node.String()
+	if err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "scalar"
+	case yaml.MappingNode:
+		return "mapping"
+	}
+	return "document"
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

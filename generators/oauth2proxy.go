@@ -1,0 +1,160 @@
+package generators
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+
+	networking "istio.io/api/networking/v1alpha3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"meshauth.dev/meshauth/fn/api"
+)
+
+const (
+	oauth2ProxyName = "oauth2-proxy"
+	configFile      = "oauth2_proxy.cfg"
+	// ConfigHashAnnotation on a pod template rolls the pods when the
+	// configuration they read at start changes.
+	ConfigHashAnnotation = "meshauth.dev/config-hash"
+)
+
+// OAuth2Proxy is the oauth2-proxy component: its namespace, workload,
+// configuration and the gateway route for /oauth2/.
+func OAuth2Proxy(c api.AuthConfig) (Component, error) {
+	s := c.Spec
+	ns := s.OAuth2Proxy.Namespace
+	cfg, err := proxyConfigFor(s).encode()
+	if err != nil {
+		return Component{}, err
+	}
+	var out collect
+	out.add(namespace(ns))
+	out.add(fromTyped(&corev1.ServiceAccount{
+		TypeMeta:   typeMeta("v1", "ServiceAccount"),
+		ObjectMeta: objectMeta(ns, oauth2ProxyName, appLabels(oauth2ProxyName)),
+	}))
+	out.add(fromTyped(&corev1.ConfigMap{
+		TypeMeta:   typeMeta("v1", "ConfigMap"),
+		ObjectMeta: objectMeta(ns, oauth2ProxyName, appLabels(oauth2ProxyName)),
+		Data:       map[string]string{configFile: cfg},
+	}))
+	out.add(fromTyped(oauth2ProxyDeployment(s, cfg)))
+	out.add(fromTyped(&corev1.Service{
+		TypeMeta:   typeMeta("v1", "Service"),
+		ObjectMeta: objectMeta(ns, oauth2ProxyName, appLabels(oauth2ProxyName)),
+		Spec: corev1.ServiceSpec{
+			Selector: selectorLabels(oauth2ProxyName),
+			Ports: []corev1.ServicePort{{
+				Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP,
+			}},
+		},
+	}))
+	if *s.OAuth2Proxy.Replicas > 1 {
+		out.add(fromTyped(pdb(ns, oauth2ProxyName)))
+	}
+	out.add(istioObject("networking.istio.io/v1", "VirtualService", ns, oauth2ProxyName, &networking.VirtualService{
+		Gateways: []string{s.Gateway.Name},
+		Hosts:    []string{"*"},
+		Http: []*networking.HTTPRoute{{
+			Name:  "oauth2-proxy",
+			Match: []*networking.HTTPMatchRequest{{Uri: prefixMatch("/oauth2/")}},
+			Route: []*networking.HTTPRouteDestination{{Destination: &networking.Destination{
+				Host: serviceHost(oauth2ProxyName, ns),
+				Port: &networking.PortSelector{Number: 80},
+			}}},
+		}},
+	}))
+	return Component{
+		Name:      "oauth2-proxy",
+		Doc:       "oauth2-proxy: the login session and the ext_authz check for browser requests",
+		Resources: out.objs,
+	}, out.err
+}
+
+func oauth2ProxyDeployment(s api.Spec, cfg string) *appsv1.Deployment {
+	p := s.OAuth2Proxy
+	env := []corev1.EnvVar{
+		secretEnv("OAUTH2_PROXY_CLIENT_SECRET", p.ClientSecretRef),
+		secretEnv("OAUTH2_PROXY_COOKIE_SECRET", p.CookieSecretRef),
+	}
+	if r := p.SessionStore.Redis; r != nil && r.PasswordSecretRef != nil {
+		env = append(env, secretEnv("OAUTH2_PROXY_REDIS_PASSWORD", *r.PasswordSecretRef))
+	}
+	probe := func(path string) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+			Path: path, Port: intstr.FromString("http"),
+		}}, PeriodSeconds: 10, TimeoutSeconds: 2}
+	}
+	return &appsv1.Deployment{
+		TypeMeta:   typeMeta("apps/v1", "Deployment"),
+		ObjectMeta: objectMeta(p.Namespace, oauth2ProxyName, appLabels(oauth2ProxyName)),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: p.Replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: selectorLabels(oauth2ProxyName)},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      appLabels(oauth2ProxyName),
+					Annotations: map[string]string{ConfigHashAnnotation: hash(cfg)},
+				},
+				Spec: corev1.PodSpec{
+					ServiceAccountName:           oauth2ProxyName,
+					AutomountServiceAccountToken: ptr(false),
+					SecurityContext:              restrictedPod(),
+					Containers: []corev1.Container{{
+						Name:  oauth2ProxyName,
+						Image: p.Image,
+						Args:  []string{"--config=/etc/oauth2-proxy/" + configFile},
+						Env:   env,
+						Ports: []corev1.ContainerPort{
+							{Name: "http", ContainerPort: oauth2ProxyPort, Protocol: corev1.ProtocolTCP},
+							{Name: "metrics", ContainerPort: oauth2ProxyMetricsPort, Protocol: corev1.ProtocolTCP},
+						},
+						LivenessProbe:   probe("/ping"),
+						ReadinessProbe:  probe("/ready"),
+						Resources:       requests("10m", "32Mi"),
+						SecurityContext: restrictedContainer(),
+						VolumeMounts: []corev1.VolumeMount{{
+							Name: "config", MountPath: "/etc/oauth2-proxy", ReadOnly: true,
+						}},
+					}},
+					Volumes: []corev1.Volume{{
+						Name: "config",
+						VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: oauth2ProxyName},
+						}},
+					}},
+				},
+			},
+		},
+	}
+}
+
+func secretEnv(name string, ref api.SecretKeyRef) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name}, Key: ref.Key,
+	}}}
+}
+
+func pdb(ns, name string) *policyv1.PodDisruptionBudget {
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   typeMeta("policy/v1", "PodDisruptionBudget"),
+		ObjectMeta: objectMeta(ns, name, appLabels(name)),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MinAvailable: &one,
+			Selector:     &metav1.LabelSelector{MatchLabels: selectorLabels(name)},
+		},
+	}
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
