@@ -2,6 +2,7 @@ package validate
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -30,10 +31,16 @@ func checkProto(data []byte, msg proto.Message) []fieldError {
 		return errs
 	}
 	if err := protojson.Unmarshal(data, msg); err != nil {
-		return []fieldError{{Message: strings.TrimPrefix(err.Error(), "proto: ")}}
+		return []fieldError{{Message: protoErrorPrefix.ReplaceAllString(err.Error(), "")}}
 	}
 	return nil
 }
+
+// protoErrorPrefix matches protojson's "proto: (line 1:23): " prefix. The
+// position is in the intermediate JSON, meaningless to a YAML author, and
+// protojson deliberately varies the space after "proto:" (sometimes a
+// non-breaking one) so callers cannot depend on it.
+var protoErrorPrefix = regexp.MustCompile(`^proto:[\s\x{a0}]*(\(line \d+:\d+\):\s*)?`)
 
 func walkMessage(md protoreflect.MessageDescriptor, v any, path string) []fieldError {
 	// Well-known types (Struct, Value, Any, Duration, wrappers) have a JSON
