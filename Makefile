@@ -14,20 +14,24 @@ TEST_TARGETS :=
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help build render verify test unit
+.PHONY: help build render crd verify test unit
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-build: ## build authconfig-fn and check-server into ./bin
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/authconfig-fn ./cmd/authconfig-fn
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/check-server ./cmd/check-server
+build: ## build every command in cmd/ (authconfig-fn, check-server, ...) into ./bin
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/...
 
 render: build ## render components/ from the embedded default AuthConfig
 	$(BIN)/authconfig-fn render -o components
 
+crd: build ## regenerate the AuthConfig CRD from the Go types
+	@mkdir -p config/crd
+	$(BIN)/authconfig-fn schema > config/crd/authconfigs.meshauth.dev.yaml
+
 verify: build ## fail when components/ or the CRD drift from a fresh render
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	$(BIN)/authconfig-fn render -o $$tmp/components >/dev/null; \
+	$(BIN)/authconfig-fn render -o $$tmp/components >/dev/null 2>&1; \
 	$(BIN)/authconfig-fn schema > $$tmp/crd.yaml; \
 	diff -ru components $$tmp/components && diff -u config/crd/authconfigs.meshauth.dev.yaml $$tmp/crd.yaml \
 	  || { echo "components/ or the CRD drifted: run 'make render crd' and review the diff"; exit 1; }

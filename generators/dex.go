@@ -37,7 +37,7 @@ func DexClients(c api.AuthConfig) (*Component, error) {
 		}
 		clients = append(clients, merge.DexClient{ID: extra.ID, Client: dexClient(extra.ID, name, extra.RedirectURIs, secretEnv, extra.Public)})
 	}
-	mergeClients := func(doc string) (string, error) { return merge.DexConfig(doc, clients, "") }
+	mergeClients := func(doc string) (string, error) { return merge.DexConfig(doc, clients, d.PasswordConnector) }
 	// The hash of the merged clients rolls Dex when they change: Dex reads
 	// its config only at start.
 	merged, err := mergeClients("")

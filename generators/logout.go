@@ -77,7 +77,7 @@ func (p logoutPatch) Apply(obj *yaml.RNode) error {
 }
 
 func (p logoutPatch) Kustomize() (KustomizePatch, error) {
-	op := yaml.NewMapRNode(&map[string]string{"op": "add", "path": "/spec/http/0"})
+	op := Fields("op", "add", "path", "/spec/http/0")
 	if err := op.PipeE(yaml.SetField("value", p.route.Copy())); err != nil {
 		return KustomizePatch{}, err
 	}

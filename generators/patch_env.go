@@ -19,7 +19,7 @@ func (e envVar) node() *yaml.RNode {
 		_ = n.PipeE(yaml.SetField("value", yaml.NewStringRNode(e.Value)))
 		return n
 	}
-	ref := yaml.NewMapRNode(&map[string]string{"name": e.SecretName, "key": e.SecretKey})
+	ref := Fields("key", e.SecretKey, "name", e.SecretName)
 	from := yaml.NewMapRNode(nil)
 	_ = from.PipeE(yaml.SetField("secretKeyRef", ref))
 	_ = n.PipeE(yaml.SetField("valueFrom", from))

@@ -76,6 +76,9 @@ type Dex struct {
 	// client secret: the same value as oauth2Proxy.clientSecretRef, from one file.
 	ClientSecretRef SecretKeyRef `json:"clientSecretRef,omitempty"`
 	Clients         []DexClient  `json:"clients,omitempty"`
+	// PasswordConnector enables Dex's password grant for machine clients
+	// (oauth2.passwordConnector), e.g. local for the static password DB.
+	PasswordConnector string `json:"passwordConnector,omitempty"`
 }
 
 // DexClient is an extra static client registered in Dex.

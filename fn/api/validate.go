@@ -336,6 +336,9 @@ func validateLogout(l Logout, publicPaths []string, public *url.URL, errs *Field
 func validateAuthorizer(s Spec, errs *FieldErrors) {
 	switch s.Authorizer {
 	case AuthorizerOAuth2Proxy:
+		if s.IdentityHeaders.User.Prefix != "" {
+			errs.add("spec.identityHeaders.user.prefix", "needs authorizer: check-server; with oauth2-proxy, Istio copies the claim into the header as it is")
+		}
 	case AuthorizerCheckServer:
 		cs := s.CheckServer
 		checkDNSLabel("spec.checkServer.namespace", cs.Namespace, errs)

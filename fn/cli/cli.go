@@ -1,0 +1,82 @@
+// Package cli is authconfig-fn's command line: with no arguments it is the
+// KRM function (a ResourceList on stdin), otherwise render, validate, schema.
+package cli
+
+import (
+	_ "embed"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kptdev/krm-functions-sdk/go/fn"
+
+	"meshauth.dev/meshauth/fn/process"
+)
+
+//go:embed kubeflow.yaml
+var defaultAuthConfig []byte
+
+// DefaultAuthConfig is the embedded Kubeflow-layout AuthConfig.
+func DefaultAuthConfig() []byte { return append([]byte(nil), defaultAuthConfig...) }
+
+const usage = `authconfig-fn: one AuthConfig in, the Istio + oauth2-proxy + Dex auth stack out.
+
+  authconfig-fn                       KRM function: ResourceList on stdin (kpt, kustomize)
+  authconfig-fn render [-f FILE] [-o DIR]
+                                      write the components (embedded default when no -f)
+  authconfig-fn validate -f FILE      check an AuthConfig, print every problem
+  authconfig-fn schema                print the AuthConfig CRD (OpenAPI v3 schema)
+`
+
+// Main runs the command and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		if err := fn.Execute(process.Processor{}, stdin, stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	var err error
+	switch args[0] {
+	case "render":
+		err = render(args[1:], stdout, stderr)
+	case "validate":
+		err = validate(args[1:], stdout, stderr)
+	case "schema":
+		err = schema(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		if err != errReported {
+			fmt.Fprintln(stderr, "error:", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// errReported means the problems were already printed.
+var errReported = fmt.Errorf("reported")
+
+func flags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func readConfig(file string) ([]byte, error) {
+	if file == "" {
+		return DefaultAuthConfig(), nil
+	}
+	if file == "-" {
+		return io.ReadAll(io.LimitReader(os.Stdin, 2<<20))
+	}
+	return os.ReadFile(file)
+}

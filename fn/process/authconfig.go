@@ -1,0 +1,62 @@
+package process
+
+import (
+	"github.com/kptdev/krm-functions-sdk/go/fn"
+
+	"meshauth.dev/meshauth/fn/api"
+)
+
+func isAuthConfig(o *fn.KubeObject) bool {
+	return o != nil && o.GetKind() == api.Kind && o.GroupKind().Group == api.Group
+}
+
+// findAuthConfig returns the AuthConfig: the function config, or else the
+// one AuthConfig among the items (kpt fn eval without --fn-config).
+func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
+	if fc := rl.FunctionConfig; fc != nil && fc.GetKind() != "" {
+		if isAuthConfig(fc) {
+			return fc, nil
+		}
+		return nil, &fn.Result{Severity: fn.Error, Message: "the function config is a " + fc.GetKind() +
+			"; pass an AuthConfig (apiVersion " + api.APIVersion + ") as the function config"}
+	}
+	var found []*fn.KubeObject
+	for _, it := range rl.Items {
+		if isAuthConfig(it) {
+			found = append(found, it)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, &fn.Result{Severity: fn.Error, Message: "no AuthConfig: pass one as the function config or put exactly one in the package"}
+	}
+	return nil, &fn.Result{Severity: fn.Error, Message: "the package holds several AuthConfigs; pass the one to render as the function config"}
+}
+
+// load decodes, defaults and validates; problems become error results with
+// their field paths.
+func load(obj *fn.KubeObject) (api.AuthConfig, fn.Results) {
+	c, errs := api.Decode([]byte(obj.String()))
+	if len(errs) == 0 {
+		c = api.Defaulted(c)
+		errs = api.Validate(c)
+	}
+	var results fn.Results
+	for _, e := range errs {
+		r := &fn.Result{
+			Severity: fn.Error,
+			Message:  e.Message,
+			Field:    &fn.Field{Path: e.Path},
+			ResourceRef: &fn.ResourceRef{
+				APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName(), Namespace: obj.GetNamespace(),
+			},
+		}
+		if p := pathOf(obj); p != "" {
+			r.File = &fn.File{Path: p}
+		}
+		results = append(results, r)
+	}
+	return c, results
+}

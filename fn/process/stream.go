@@ -1,0 +1,173 @@
+package process
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"meshauth.dev/meshauth/generators"
+)
+
+// stream is the item list being rewritten. Items the function does not
+// touch keep their original KubeObject, so comments and order survive.
+type stream struct {
+	entries []*entry
+}
+
+type entry struct {
+	orig *fn.KubeObject
+	node *yaml.RNode // set when the item is changed or new
+}
+
+func newStream(items fn.KubeObjects) *stream {
+	s := &stream{}
+	for _, it := range items {
+		s.entries = append(s.entries, &entry{orig: it})
+	}
+	return s
+}
+
+func (e *entry) rnode() *yaml.RNode {
+	if e.node == nil {
+		e.node = e.orig.CopyToResourceNode()
+	}
+	return e.node
+}
+
+// find returns the item a patch targets.
+func (s *stream) find(t generators.Target) *entry {
+	for _, e := range s.entries {
+		if e.orig != nil && e.orig.GetKind() == t.Kind && e.orig.GetName() == t.Name &&
+			e.orig.GetNamespace() == t.Namespace && t.Matches(e.rnode()) {
+			return e
+		}
+	}
+	return nil
+}
+
+// upsert replaces the item with n's identity in place, or appends n.
+func (s *stream) upsert(n *yaml.RNode) {
+	id := identity(n)
+	for _, e := range s.entries {
+		if identity(e.rnode()) == id {
+			e.node, e.orig = n, nil
+			return
+		}
+	}
+	s.entries = append(s.entries, &entry{node: n})
+}
+
+// applyPatches patches the visible targets in place and returns the
+// patches whose target is not in the stream.
+func (s *stream) applyPatches(c generators.Component) (fn.Results, []generators.Patch, error) {
+	var results fn.Results
+	var unseen []generators.Patch
+	for _, p := range c.Patches {
+		e := s.find(p.Target())
+		if e == nil {
+			unseen = append(unseen, p)
+			continue
+		}
+		if err := p.Apply(e.rnode()); err != nil {
+			return nil, nil, fmt.Errorf("component %s: %w", c.Name, err)
+		}
+		where := ""
+		if e.orig != nil {
+			if f := pathOf(e.orig); f != "" {
+				where = " in " + f
+			}
+		}
+		results = append(results, &fn.Result{Severity: fn.Info, Message: fmt.Sprintf("%s: patched %s%s: %s", c.Name, p.Target(), where, p.Summary()), ResourceRef: ref(p.Target())})
+	}
+	return results, unseen, nil
+}
+
+// resources is kustomize's mode: generated resources join the stream.
+func (s *stream) resources(comps []generators.Component, cfg *fn.KubeObject) (fn.Results, error) {
+	// kustomize passes a generator its own config as an item; it is not output.
+	var kept []*entry
+	for _, e := range s.entries {
+		if e.orig == nil || !isAuthConfig(e.orig) || e.orig.GetAnnotation(functionAnnotation) == "" {
+			kept = append(kept, e)
+		}
+	}
+	s.entries = kept
+	var results fn.Results
+	for _, c := range comps {
+		for _, r := range c.Resources {
+			s.upsert(r.Copy())
+		}
+		res, unseen, err := s.applyPatches(c)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+		for _, p := range unseen {
+			results = append(results, &fn.Result{
+				Severity:    fn.Warning,
+				Message:     fmt.Sprintf("%s: %s is not in the stream, so it was not patched (%s); list the function under transformers: after the resource, or use components/%s", c.Name, p.Target(), p.Summary(), c.Name),
+				ResourceRef: ref(p.Target()),
+			})
+		}
+	}
+	return results, nil
+}
+
+// components is kpt's and the CLI's mode: the components become files.
+func (s *stream) components(comps []generators.Component, dir, configName string) (fn.Results, error) {
+	// The function owns every component folder; its old files go, so a
+	// component that is no longer generated disappears too.
+	var kept []*entry
+	for _, e := range s.entries {
+		if e.orig == nil || !ownedPath(pathOf(e.orig), dir) {
+			kept = append(kept, e)
+		}
+	}
+	s.entries = kept
+	var results fn.Results
+	for _, c := range comps {
+		res, unseen, err := s.applyPatches(c)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+		files, kres, err := componentFiles(c, unseen, path.Join(dir, c.Name), configName)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, kres...)
+		for _, f := range files {
+			s.entries = append(s.entries, &entry{node: f})
+		}
+		results = append(results, &fn.Result{Severity: fn.Info, Message: fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen))})
+	}
+	return results, nil
+}
+
+func ownedPath(p, dir string) bool {
+	for _, name := range generators.Names {
+		if strings.HasPrefix(p, path.Join(dir, name)+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *stream) objects() (fn.KubeObjects, error) {
+	out := make(fn.KubeObjects, 0, len(s.entries))
+	for _, e := range s.entries {
+		if e.node == nil {
+			out = append(out, e.orig)
+			continue
+		}
+		out = append(out, fn.NewKubeObjectFromResourceNode(e.node))
+	}
+	return out, nil
+}
+
+func ref(t generators.Target) *fn.ResourceRef {
+	return &fn.ResourceRef{APIVersion: t.APIVersion, Kind: t.Kind, Namespace: t.Namespace, Name: t.Name}
+}
