@@ -1,0 +1,329 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"meshauth.dev/meshauth/internal/versions"
+)
+
+// TestOAuth2ProxyAuthorizer boots real Dex and oauth2-proxy from the
+// components rendered for authorizer: oauth2-proxy and walks flows 1–5.
+func TestOAuth2ProxyAuthorizer(t *testing.T) {
+	e := newEnv(t, "oauth2-proxy")
+
+	t.Run("1_config_test_and_start", func(t *testing.T) { e.flowStart(t) })
+	t.Run("2_browser_login", func(t *testing.T) { e.flowLogin(t) })
+	t.Run("3_no_session", func(t *testing.T) { e.flowNoSession(t) })
+	t.Run("4_logout", func(t *testing.T) { e.flowLogout(t) })
+	t.Run("5_machine_tokens", func(t *testing.T) { e.flowMachineTokens(t) })
+}
+
+// Flow 1: newEnv already ran `oauth2-proxy --config-test` and started both
+// programs with the emitted configs (it fails the test otherwise); here the
+// pins and the issuer are checked.
+func (e *env) flowStart(t *testing.T) {
+	dep := e.r.find(t, "apps", "Deployment", strOr(e.spec()["oauth2Proxy"].(map[string]any), "namespace", "oauth2-proxy"), "oauth2-proxy")
+	if img, _ := container(t, dep, "oauth2-proxy")["image"].(string); img != versions.OAuth2ProxyImage {
+		t.Errorf("the emitted oauth2-proxy image is %q; the e2e binary is %s (internal/versions)", img, versions.OAuth2ProxyImage)
+	}
+	out, code := run(e.ctx, readyTimeout, binary(t, "oauth2-proxy"), []string{"--version"}, nil)
+	if code != 0 || !strings.Contains(out, versions.OAuth2Proxy) {
+		t.Errorf("bin/oauth2-proxy --version = %q (exit %d), want %s: run make upstream", out, code, versions.OAuth2Proxy)
+	}
+	out, code = run(e.ctx, readyTimeout, binary(t, "dex"), []string{"version"}, nil)
+	if code != 0 || !strings.Contains(out, versions.Dex) {
+		t.Errorf("bin/dex version = %q (exit %d), want %s: run make upstream", out, code, versions.Dex)
+	}
+	out, code = run(e.ctx, readyTimeout, binary(t, "oauth2-proxy"), append(slices.Clone(e.o2pArgs), "--config-test"), e.o2pEnv)
+	if code != 0 {
+		t.Errorf("oauth2-proxy --config-test: exit %d\n%s", code, out)
+	}
+	var disc struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := getJSON(e.ctx, http.DefaultClient, e.issuerURL+"/.well-known/openid-configuration", &disc); err != nil || disc.Issuer != e.issuerURL {
+		t.Errorf("Dex discovery: issuer %q (%v), want the AuthConfig's %q", disc.Issuer, err, e.issuerURL)
+	}
+}
+
+// Flow 2: start → Dex's local login form → callback → session cookie; the
+// protected request reaches the dashboard with the identity headers.
+func (e *env) flowLogin(t *testing.T) {
+	b := e.browser(t)
+	resp := b.login()
+	if resp.status != 200 {
+		t.Fatalf("after login, GET / = %d %.300s, want 200 from the dashboard; hops:\n%s", resp.status, resp.body, b.hops())
+	}
+	if !b.hasCookie(e.cookieName) {
+		t.Errorf("no session cookie %q after login (cookies: %v)", e.cookieName, b.cookieNames())
+	}
+	seen := dashboardSaw(t, resp)
+	if got := seen.Get(e.userHeader); got != e.userEmail {
+		t.Errorf("the dashboard saw %s: %q, want the user's email %q (headers: %v)", e.userHeader, got, e.userEmail, seen)
+	}
+	if got := seen.Get(e.groupsHeader); !slices.Contains(strings.Split(got, ","), testGroup) {
+		t.Errorf("the dashboard saw %s: %q, want it to hold %q", e.groupsHeader, got, testGroup)
+	}
+	// The session is usable for API calls too.
+	api := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"})
+	if api.status != 200 || dashboardSaw(t, api).Get(e.userHeader) != e.userEmail {
+		t.Errorf("GET /api/whoami with the session = %d %s, want 200 with %s", api.status, api.body, e.userHeader)
+	}
+}
+
+// Flow 3: without a session an API request gets 401 (not a redirect), a
+// browser navigation is sent to sign in, and Dex's pages are reachable.
+func (e *env) flowNoSession(t *testing.T) {
+	b := e.browser(t)
+	api := b.do("GET", "/api/v1/namespaces", nil, map[string]string{"Accept": "application/json"})
+	if api.status != http.StatusUnauthorized || api.header.Get("Location") != "" {
+		t.Errorf("API request without a session = %d (Location %q), want 401 without a redirect", api.status, api.header.Get("Location"))
+	}
+	nav := b.do("GET", "/", nil, nil)
+	switch {
+	case nav.status == http.StatusFound || nav.status == http.StatusSeeOther:
+		loc, _ := url.Parse(nav.header.Get("Location"))
+		if loc == nil || !(strings.HasPrefix(loc.Path, "/oauth2/") || strings.HasPrefix(loc.Path, "/dex/")) {
+			t.Errorf("browser navigation redirects to %q, want the sign-in (/oauth2/start or Dex)", nav.header.Get("Location"))
+		}
+	case nav.status == http.StatusForbidden && strings.Contains(nav.body, "/oauth2/start"):
+		// oauth2-proxy's sign-in page (skip_provider_button = false): its
+		// button starts the login; Envoy passes it to the browser as the deny.
+	default:
+		t.Errorf("browser navigation without a session = %d %.200s, want a redirect to sign in or the sign-in page", nav.status, nav.body)
+	}
+	if strings.Contains(nav.body, `"headers"`) {
+		t.Errorf("browser navigation without a session reached the dashboard")
+	}
+	dex := b.do("GET", "/dex/.well-known/openid-configuration", nil, nil)
+	var disc struct {
+		Issuer string `json:"issuer"`
+	}
+	if dex.status != 200 || json.Unmarshal([]byte(dex.body), &disc) != nil || disc.Issuer != e.issuerURL {
+		t.Errorf("GET /dex/.well-known/openid-configuration through the front = %d %.200s, want 200 with issuer %q", dex.status, dex.body, e.issuerURL)
+	}
+}
+
+// Flow 4: /logout and /authservice/logout reach /oauth2/sign_out, the
+// cookie is cleared, the next request is refused.
+func (e *env) flowLogout(t *testing.T) {
+	for _, c := range []struct{ method, path string }{{"GET", "/logout"}, {"GET", "/authservice/logout"}, {"POST", "/logout"}} {
+		t.Run(c.method+strings.ReplaceAll(c.path, "/", "_"), func(t *testing.T) {
+			b := e.browser(t)
+			if resp := b.login(); resp.status != 200 || !b.hasCookie(e.cookieName) {
+				t.Fatalf("login before logout: %d, cookie %v", resp.status, b.cookieNames())
+			}
+			resp := b.follow(b.do(c.method, c.path, url.Values{}, nil))
+			if !slices.ContainsFunc(b.visited, func(u string) bool { return strings.HasPrefix(u, "/oauth2/sign_out") }) {
+				t.Errorf("%s %s did not reach /oauth2/sign_out; hops:\n%s", c.method, c.path, b.hops())
+			}
+			if b.hasCookie(e.cookieName) {
+				t.Errorf("the session cookie %q is still set after %s", e.cookieName, c.path)
+			}
+			_ = resp
+			next := b.do("GET", "/", nil, nil)
+			if next.status == 200 {
+				t.Errorf("after logout GET / = 200 (%s), want it refused", next.body)
+			}
+			api := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"})
+			if api.status != http.StatusUnauthorized {
+				t.Errorf("after logout GET /api/whoami = %d, want 401", api.status)
+			}
+		})
+	}
+}
+
+// Flow 5: bearer tokens from Dex's password grant and from a machine issuer
+// are accepted; tampered, expired, foreign-audience and foreign-key tokens
+// are refused.
+func (e *env) flowMachineTokens(t *testing.T) {
+	b := e.browser(t)
+	bearer := func(tok string) response {
+		return b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", "Authorization": "Bearer " + tok})
+	}
+	t.Run("dex_password_grant", func(t *testing.T) {
+		form := url.Values{"grant_type": {"password"}, "username": {e.userEmail}, "password": {testPassword},
+			"scope": {"openid email groups profile"}, "client_id": {e.clientID}, "client_secret": {testClientSecret}}
+		resp := b.do("POST", "/dex/token", form, nil)
+		var tok struct {
+			IDToken string `json:"id_token"`
+		}
+		if resp.status != 200 || json.Unmarshal([]byte(resp.body), &tok) != nil || tok.IDToken == "" {
+			t.Fatalf("Dex password grant for client %q = %d %s", e.clientID, resp.status, resp.body)
+		}
+		got := bearer(tok.IDToken)
+		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != e.userEmail {
+			t.Errorf("Dex ID token as bearer = %d %.300s, want 200 with %s: %s", got.status, got.body, e.userHeader, e.userEmail)
+		}
+	})
+	const sub = "system:serviceaccount:e2e:robot"
+	good := e.issuer.token(t, map[string]any{"sub": sub, "aud": "e2e-machines"})
+	t.Run("machine_issuer", func(t *testing.T) {
+		got := bearer(good)
+		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != sub {
+			t.Errorf("machine token = %d %.300s, want 200 with %s: %s", got.status, got.body, e.userHeader, sub)
+		}
+	})
+	for name, tok := range map[string]string{
+		"tampered":         tamper(t, good, "sub", "system:serviceaccount:kube-system:admin"),
+		"expired":          e.issuer.token(t, map[string]any{"sub": sub, "aud": "e2e-machines", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()}),
+		"foreign_audience": e.issuer.token(t, map[string]any{"sub": sub, "aud": "someone-else"}),
+		"foreign_key":      signRS256(t, e.issuer.foreign, "e2e", e.issuer.URL, map[string]any{"sub": sub, "aud": "e2e-machines"}),
+		"unknown_issuer":   signRS256(t, e.issuer.key, "e2e", "http://127.0.0.1:1/not-trusted", map[string]any{"sub": sub, "aud": "e2e-machines"}),
+		"garbage":          "not-a-jwt",
+	} {
+		t.Run("refuses_"+name, func(t *testing.T) {
+			got := bearer(tok)
+			if got.status != http.StatusUnauthorized && got.status != http.StatusForbidden {
+				t.Errorf("%s token = %d %.300s, want 401 or 403", name, got.status, got.body)
+			}
+		})
+	}
+}
+
+// ---- a browser without a browser ----
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+	path   string
+}
+
+type browser struct {
+	t       testing.TB
+	e       *env
+	c       *http.Client
+	base    *url.URL
+	visited []string
+	trail   []string
+}
+
+func (e *env) browser(t testing.TB) *browser {
+	jar, _ := cookiejar.New(nil)
+	base, _ := url.Parse(e.frontURL)
+	return &browser{t: t, e: e, base: base, c: &http.Client{
+		Jar: jar, Timeout: httpTimeout,
+		Transport:     &http.Transport{Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// do sends one request to the front (a path, or an absolute URL that must be
+// on the front: the browser can reach nothing else, as in a cluster).
+func (b *browser) do(method, target string, form url.Values, hdr map[string]string) response {
+	b.t.Helper()
+	u, err := b.base.Parse(target)
+	if err != nil {
+		b.t.Fatalf("bad URL %q: %v", target, err)
+	}
+	if u.Host != b.base.Host {
+		b.t.Fatalf("the browser was sent to %s, which is not the public URL %s; hops:\n%s", u, b.base, b.hops())
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	ctx, cancel := context.WithTimeout(b.e.ctx, httpTimeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, u.String(), body)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	req.Header.Set("User-Agent", "meshauth-e2e")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b.visited = append(b.visited, u.RequestURI())
+	b.trail = append(b.trail, method+" "+u.RequestURI()+" → "+resp.Status+" "+resp.Header.Get("Location"))
+	return response{status: resp.StatusCode, header: resp.Header, body: string(rb), path: u.RequestURI()}
+}
+
+// follow follows redirects (GET after 302/303, as browsers do), at most 15.
+func (b *browser) follow(r response) response {
+	b.t.Helper()
+	for i := 0; i < 15 && r.status >= 300 && r.status < 400; i++ {
+		loc := r.header.Get("Location")
+		if loc == "" {
+			return r
+		}
+		next, _ := url.Parse(r.path)
+		r = b.do("GET", next.ResolveReference(mustURL(b.t, loc)).String(), nil, nil)
+	}
+	return r
+}
+
+func mustURL(t testing.TB, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatalf("bad URL %q", s)
+	}
+	return u
+}
+
+var formRE = regexp.MustCompile(`(?is)<form[^>]*\baction="([^"]*)"`)
+
+// login walks oauth2-proxy's start → Dex's local login form → callback and
+// returns the response to the page it lands on (rd=/ → the dashboard).
+func (b *browser) login() response {
+	b.t.Helper()
+	r := b.follow(b.do("GET", "/oauth2/start?rd=%2F", nil, nil))
+	m := formRE.FindStringSubmatch(r.body)
+	if r.status != 200 || m == nil || !strings.Contains(r.body, `name="password"`) {
+		b.t.Fatalf("did not reach Dex's login form: %d %.300s\nhops:\n%s", r.status, r.body, b.hops())
+	}
+	action := html.UnescapeString(m[1])
+	if action == "" {
+		action = r.path
+	}
+	base, _ := url.Parse(r.path)
+	post := b.do("POST", base.ResolveReference(mustURL(b.t, action)).String(),
+		url.Values{"login": {b.e.userEmail}, "password": {testPassword}}, nil)
+	return b.follow(post)
+}
+
+func (b *browser) hops() string { return "  " + strings.Join(b.trail, "\n  ") }
+
+func (b *browser) cookieNames() []string {
+	var n []string
+	for _, c := range b.c.Jar.Cookies(b.base) {
+		n = append(n, c.Name)
+	}
+	return n
+}
+
+// hasCookie: oauth2-proxy splits a large session into name_0, name_1, ….
+func (b *browser) hasCookie(name string) bool {
+	return slices.ContainsFunc(b.cookieNames(), func(n string) bool { return n == name || n == name+"_0" })
+}
+
+// dashboardSaw decodes the echo of the dashboard stand-in.
+func dashboardSaw(t testing.TB, r response) http.Header {
+	t.Helper()
+	var echo struct {
+		Headers http.Header `json:"headers"`
+	}
+	if r.status != 200 || json.Unmarshal([]byte(r.body), &echo) != nil || echo.Headers == nil {
+		t.Errorf("not the dashboard's echo: %d %.300s", r.status, r.body)
+		return http.Header{}
+	}
+	return echo.Headers
+}

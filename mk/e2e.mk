@@ -1,0 +1,7 @@
+# End-to-end flows on the real oauth2-proxy and Dex with the function's
+# output (e2e/, docs/e2e.md). `make unit` runs them too, as part of
+# `go test ./...`; this target builds what they need and runs only them.
+
+.PHONY: e2e
+e2e: build upstream ## e2e flows: real oauth2-proxy + Dex (+ check-server) booted from the rendered components
+	$(GO) test -count=1 -timeout 10m -v ./e2e/
