@@ -31,6 +31,12 @@ func parseDocument(what, doc string) (*yaml.RNode, error) {
 // upsert replaces the element of list field whose key field equals value,
 // keeping its position, or appends elem when there is none.
 func upsert(doc *yaml.RNode, what, listField, key, value string, elem *yaml.RNode) error {
+	// "extensionProviders:" with nothing after it is null: an empty list.
+	if f := doc.Field(listField); f != nil && (f.Value.YNode().Kind == yaml.ScalarNode && (f.Value.YNode().Tag == yaml.NodeTagNull || f.Value.YNode().Value == "")) {
+		if err := doc.PipeE(yaml.SetField(listField, yaml.NewListRNode())); err != nil {
+			return err
+		}
+	}
 	list, err := doc.Pipe(yaml.LookupCreate(yaml.SequenceNode, listField))
 	if err != nil {
 		return fmt.Errorf("%s: %s must be a list: %v", what, listField, err)

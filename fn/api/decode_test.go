@@ -1,0 +1,85 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDecode(t *testing.T) {
+	type scenario struct {
+		doc  string
+		want []string // "path: message fragment"
+	}
+	for name, sc := range map[string]scenario{
+		"valid": {doc: "apiVersion: meshauth.dev/v1alpha1\nkind: AuthConfig\nmetadata: {name: a, annotations: {x: z}}\nspec: {publicURL: https://a.example.com}\n"},
+		"misspelled fields, all reported": {
+			doc:  "kind: AuthConfig\nspec:\n  publicUrl: x\n  oauth2Proxy: {cookie: {secrue: true}}\n",
+			want: []string{`spec.oauth2Proxy.cookie.secrue: unknown field; did you mean "secure"?`, `spec.publicUrl: unknown field; did you mean "publicURL"?`},
+		},
+		"unknown with no close match lists the fields": {doc: "spec:\n  gateway: {zzzzzzzzzz: 1}\n", want: []string{"spec.gateway.zzzzzzzzzz: unknown field; known fields: name, namespace, selector"}},
+		"wrong types": {
+			doc:  "spec:\n  oauth2Proxy: {replicas: two, emailDomains: x}\n  machineIssuers: {issuer: a}\n  dex: {clients: [{id: 1, public: \"yes\"}]}\n",
+			want: []string{"spec.dex.clients[0].id: must be a string", "spec.dex.clients[0].public: must be true or false", "spec.machineIssuers: must be a list", "spec.oauth2Proxy.emailDomains: must be a list", "spec.oauth2Proxy.replicas: must be a whole number"},
+		},
+		"fractional replicas":     {doc: "spec: {oauth2Proxy: {replicas: 1.5}}\n", want: []string{"spec.oauth2Proxy.replicas: must be a whole number"}},
+		"not YAML":                {doc: "spec: [", want: []string{"(document): is not valid YAML"}},
+		"a list":                  {doc: "- a\n", want: []string{"(document): must be a YAML mapping"}},
+		"non UTF-8":               {doc: "spec: {publicURL: \"\xff\"}\n", want: []string{"(document): is not valid UTF-8"}},
+		"huge":                    {doc: "spec: {publicURL: \"" + strings.Repeat("a", MaxInputBytes) + "\"}\n", want: []string{"(document): is 1048598 bytes, over the 1048576 byte limit"}},
+		"null sections are unset": {doc: "spec:\n  dex:\n  oidc: null\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, errs := Decode([]byte(sc.doc))
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if len(got) != len(sc.want) {
+				t.Fatalf("got %d errors, want %d:\n%s", len(got), len(sc.want), strings.Join(got, "\n"))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], sc.want[i]) {
+					t.Errorf("error %d:\n%s", i, cmp.Diff(sc.want[i], got[i]))
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultsReproduceKubeflow(t *testing.T) {
+	c := valid().Spec
+	for name, pair := range map[string][2]string{
+		"dex namespace": {c.Dex.Namespace, "auth"},
+		"proxy ns":      {c.OAuth2Proxy.Namespace, "oauth2-proxy"},
+		"gateway ns":    {c.Gateway.Namespace, "istio-system"},
+		"user header":   {c.IdentityHeaders.User.Header, "kubeflow-userid"},
+		"groups header": {c.IdentityHeaders.Groups.Header, "kubeflow-groups"},
+		"cookie":        {c.OAuth2Proxy.Cookie.Name, "oauth2_proxy_kubeflow"},
+		"cookie expire": {c.OAuth2Proxy.Cookie.Expire, "24h"},
+		"image":         {c.OAuth2Proxy.Image, "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3"},
+		"issuer":        {c.OIDC.IssuerURL, "http://dex.auth.svc.cluster.local:5556/dex"},
+		"redirect":      {c.OAuth2Proxy.RedirectURL, "https://kubeflow.example.com/oauth2/callback"},
+		"api routes":    {strings.Join(c.OAuth2Proxy.APIRoutes, " "), "/api/ /apis/ ^/ml_metadata"},
+		"public paths":  {strings.Join(c.PublicPaths, " "), "/dex/"},
+		"logout":        {strings.Join(c.Logout.Paths, " "), "/logout /authservice/logout"},
+		"refresh":       {c.Istio.JWKSRefreshInterval, "1m"},
+		"secure cookie": {boolString(*c.OAuth2Proxy.Cookie.Secure), "true"},
+	} {
+		if pair[0] != pair[1] {
+			t.Errorf("%s = %q, want %q", name, pair[0], pair[1])
+		}
+	}
+	external := Defaulted(AuthConfig{Spec: Spec{PublicURL: "https://a.example.com", OIDC: OIDC{IssuerURL: "https://idp.example.com"}}})
+	if external.Spec.Dex != nil || len(external.Spec.PublicPaths) != 0 {
+		t.Errorf("an external issuer must not default Dex or its public path: %+v %v", external.Spec.Dex, external.Spec.PublicPaths)
+	}
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

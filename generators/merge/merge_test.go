@@ -1,0 +1,116 @@
+package merge
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+func node(t *testing.T, s string) *yaml.RNode {
+	t.Helper()
+	n, err := yaml.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestExtensionProvider(t *testing.T) {
+	type scenario struct {
+		mesh    string
+		want    string
+		wantErr string
+	}
+	provider := "name: oauth2-proxy\nenvoyExtAuthzHttp:\n  service: new\n"
+	for name, sc := range map[string]scenario{
+		"empty mesh gets the provider": {
+			mesh: "",
+			want: "extensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n",
+		},
+		"other settings, comments and providers are kept; same name replaced in place": {
+			mesh: "# keep me\naccessLogFile: /dev/stdout\nextensionProviders:\n- name: a\n  zipkin: {service: z}\n- name: oauth2-proxy\n  envoyExtAuthzHttp: {service: old}\n- name: b\n  zipkin: {service: y}\ntrustDomain: cluster.local\n",
+			want: "# keep me\naccessLogFile: /dev/stdout\nextensionProviders:\n- name: a\n  zipkin: {service: z}\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n- name: b\n  zipkin: {service: y}\ntrustDomain: cluster.local\n",
+		},
+		"null provider list": {
+			mesh: "extensionProviders:\ntrustDomain: x\n",
+			want: "extensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\ntrustDomain: x\n",
+		},
+		"mesh that is not YAML": {mesh: "a: [unclosed", wantErr: "the mesh config is not valid YAML"},
+		"mesh that is a list":   {mesh: "- a\n- b\n", wantErr: "must be a YAML mapping, got a list"},
+		"providers not a list":  {mesh: "extensionProviders: {a: b}\n", wantErr: "extensionProviders must be a list"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := ExtensionProvider(sc.mesh, "oauth2-proxy", node(t, provider))
+			if sc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), sc.wantErr) {
+					t.Fatalf("error = %v, want it to contain %q", err, sc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(sc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			again, err := ExtensionProvider(got, "oauth2-proxy", node(t, provider))
+			if err != nil || again != got {
+				t.Errorf("merging twice changed the result:\n%s", cmp.Diff(got, again))
+			}
+		})
+	}
+}
+
+func TestDexConfig(t *testing.T) {
+	client := func(id string) DexClient {
+		return DexClient{ID: id, Client: node(&testing.T{}, "id: "+id+"\nsecretEnv: X\n")}
+	}
+	type scenario struct {
+		config   string
+		clients  []DexClient
+		password string
+		want     string
+		wantErr  string
+	}
+	for name, sc := range map[string]scenario{
+		"connectors, storage, passwords and other clients are kept": {
+			config:  "issuer: http://dex\nstorage: {type: memory}\nconnectors:\n- type: github\n  id: gh\nstaticPasswords:\n- email: a@b\nstaticClients:\n- idEnv: OIDC_CLIENT_ID\n  secretEnv: S\n- id: other\n",
+			clients: []DexClient{client("oauth2-proxy")},
+			want:    "issuer: http://dex\nstorage: {type: memory}\nconnectors:\n- type: github\n  id: gh\nstaticPasswords:\n- email: a@b\nstaticClients:\n- idEnv: OIDC_CLIENT_ID\n  secretEnv: S\n- id: other\n- id: oauth2-proxy\n  secretEnv: X\n",
+		},
+		"a client with the same id is replaced in place": {
+			config:  "staticClients:\n- id: oauth2-proxy\n  secret: inline-old\n- id: z\n",
+			clients: []DexClient{client("oauth2-proxy")},
+			want:    "staticClients:\n- id: oauth2-proxy\n  secretEnv: X\n- id: z\n",
+		},
+		"password connector is set, other oauth2 settings kept": {
+			config:   "oauth2:\n  skipApprovalScreen: true\n",
+			password: "local",
+			want:     "oauth2:\n  skipApprovalScreen: true\n  passwordConnector: local\n",
+		},
+		"config that is not YAML": {config: "issuer: [", wantErr: "the Dex config is not valid YAML"},
+		"clients not a list":      {config: "staticClients: yes\n", clients: []DexClient{client("a")}, wantErr: "staticClients must be a list"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := DexConfig(sc.config, sc.clients, sc.password)
+			if sc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), sc.wantErr) {
+					t.Fatalf("error = %v, want it to contain %q", err, sc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(sc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			again, err := DexConfig(got, sc.clients, sc.password)
+			if err != nil || again != got {
+				t.Errorf("merging twice changed the result:\n%s", cmp.Diff(got, again))
+			}
+		})
+	}
+}
