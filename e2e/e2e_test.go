@@ -8,11 +8,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/internal/versions"
 )
@@ -326,4 +330,60 @@ func dashboardSaw(t testing.TB, r response) http.Header {
 		return http.Header{}
 	}
 	return echo.Headers
+}
+
+// Flow 7: a wrong AuthConfig is refused by validation, every problem with
+// its field path, and render writes nothing — so nothing can start.
+func TestValidationRefusesWrongAuthConfig(t *testing.T) {
+	requireBinaries(t, "authconfig-fn")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fnBin := binary(t, "authconfig-fn")
+	iss := &testIssuer{URL: "http://127.0.0.1:1"}
+
+	// The loopback AuthConfig itself is valid (the control).
+	good := loopbackAuthConfig(8080, 5556, iss, "oauth2-proxy")
+	if out, code := validate(t, ctx, fnBin, good); code != 0 {
+		t.Fatalf("the loopback AuthConfig does not validate (exit %d):\n%s", code, out)
+	}
+
+	bad := loopbackAuthConfig(8080, 5556, iss, "oauth2-proxy")
+	spec := bad["spec"].(map[string]any)
+	// The callback is not under publicURL: Dex would send the code elsewhere.
+	spec["oauth2Proxy"].(map[string]any)["redirectURL"] = "http://evil.example.com/oauth2/callback"
+	// A second, independent mistake: every problem is reported at once.
+	spec["identityHeaders"].(map[string]any)["user"].(map[string]any)["header"] = "kubeflow userid"
+	want := []string{"spec.oauth2Proxy.redirectURL", "spec.identityHeaders.user.header"}
+
+	out, code := validate(t, ctx, fnBin, bad)
+	if code == 0 {
+		t.Fatalf("authconfig-fn validate accepted a redirect URL outside publicURL:\n%s", out)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("authconfig-fn validate does not name %s:\n%s", w, out)
+		}
+	}
+	r, err := renderAuthConfig(t, ctx, bad)
+	if err == nil {
+		t.Fatalf("authconfig-fn render accepted the wrong AuthConfig and wrote %d objects", len(r.objects))
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("authconfig-fn render does not name %s: %v", w, err)
+		}
+	}
+}
+
+func validate(t testing.TB, ctx context.Context, fnBin string, ac map[string]any) (string, int) {
+	t.Helper()
+	b, err := yaml.Marshal(ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "authconfig.yaml")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return run(ctx, 30*time.Second, fnBin, []string{"validate", "-f", p}, nil)
 }

@@ -64,6 +64,17 @@ func renderAuthConfig(t testing.TB, ctx context.Context, ac map[string]any) (*re
 	}
 	out := filepath.Join(dir, "out")
 	if msg, code := run(ctx, 30*time.Second, fnBin, []string{"render", "-f", in, "-o", out}, nil); code != 0 {
+		// A refused AuthConfig must leave nothing behind to apply.
+		var wrote []string
+		filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				wrote = append(wrote, p)
+			}
+			return nil
+		})
+		if len(wrote) > 0 {
+			t.Errorf("authconfig-fn render failed but wrote %v", wrote)
+		}
 		return nil, fmt.Errorf("authconfig-fn render exited %d:\n%s", code, msg)
 	}
 	r := &rendered{dir: out}
