@@ -79,6 +79,11 @@ func (e *env) flowLogin(t *testing.T) {
 	if got := seen.Get(e.groupsHeader); !slices.Contains(strings.Split(got, ","), testGroup) {
 		t.Errorf("the dashboard saw %s: %q, want it to hold %q", e.groupsHeader, got, testGroup)
 	}
+	// A user header the client sends is overwritten by the verified claim.
+	spoof := b.do("GET", "/", nil, map[string]string{e.userHeader: "admin@example.com"})
+	if got := dashboardSaw(t, spoof).Get(e.userHeader); got != e.userEmail {
+		t.Errorf("with a spoofed %s the dashboard saw %q, want the user's email %q", e.userHeader, got, e.userEmail)
+	}
 	// The session is usable for API calls too.
 	api := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"})
 	if api.status != 200 || dashboardSaw(t, api).Get(e.userHeader) != e.userEmail {
@@ -177,6 +182,11 @@ func (e *env) flowMachineTokens(t *testing.T) {
 		got := bearer(good)
 		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != sub {
 			t.Errorf("machine token = %d %.300s, want 200 with %s: %s", got.status, got.body, e.userHeader, sub)
+		}
+		spoofed := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json",
+			"Authorization": "Bearer " + good, e.userHeader: "admin@example.com"})
+		if got := dashboardSaw(t, spoofed).Get(e.userHeader); got != sub {
+			t.Errorf("machine token with a spoofed %s: the dashboard saw %q, want %q", e.userHeader, got, sub)
 		}
 	})
 	for name, tok := range map[string]string{
