@@ -83,6 +83,9 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 				}
 			}
 		case optDuration:
+			if v == int64(0) {
+				continue // zero is zero in any unit: unambiguous, and oauth2-proxy accepts it
+			}
 			s, ok := v.(string)
 			if !ok {
 				add(key, "must be a duration string such as \"1h\" (a TOML number is read as nanoseconds), not "+tomlType(v))

@@ -58,6 +58,9 @@ func TestOAuth2ProxyConfig(t *testing.T) {
 			doc:  cfg(replace(validOAuth2ProxyCfg, `cookie_refresh = "59m"`, "cookie_refresh = 3600")),
 			want: []string{obj + `cookie_refresh: must be a duration string such as "1h" (a TOML number is read as nanoseconds), not an integer`},
 		},
+		"zero as a number is unambiguous": {
+			doc: cfg(replace(validOAuth2ProxyCfg, `cookie_refresh = "59m"`, "cookie_refresh = 0")),
+		},
 		"unparsable duration": {
 			doc:  cfg(replace(validOAuth2ProxyCfg, `"24h"`, `"1d"`)),
 			want: []string{obj + `cookie_expire: not a duration: "1d"`},
