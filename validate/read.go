@@ -34,7 +34,7 @@ func Parse(data []byte) ([]*yaml.RNode, error) {
 			continue
 		}
 		n := yaml.NewRNode(doc.Content[0])
-		if n.GetKind() == "ResourceList" {
+		if n.YNode().Kind == yaml.MappingNode && n.GetKind() == "ResourceList" {
 			items, err := n.Pipe(yaml.Lookup("items"))
 			if err != nil {
 				return nil, fmt.Errorf("YAML document %d: %w", i, err)
@@ -53,7 +53,8 @@ func Parse(data []byte) ([]*yaml.RNode, error) {
 // ReadDir reads every *.yaml and *.yml file under dir (hidden directories
 // such as .expected are skipped) in lexical order, and records each object's
 // file in the internal.config.kubernetes.io/path annotation, relative to dir,
-// the way kpt does. Objects uses that path to name objects that have no
+// the way kpt does. Documents that are YAML lists are JSON 6902 patch files
+// of a component, not objects, and are left out. Objects uses that path to name objects that have no
 // metadata.name (kustomization.yaml files).
 func ReadDir(dir string) ([]*yaml.RNode, error) {
 	var out []*yaml.RNode
@@ -83,11 +84,18 @@ func ReadDir(dir string) ([]*yaml.RNode, error) {
 			return err
 		}
 		for _, o := range objs {
+			if o.YNode().Kind == yaml.SequenceNode {
+				continue // a JSON 6902 patch file, not an object
+			}
 			if err := o.PipeE(yaml.SetAnnotation(kioutil.PathAnnotation, filepath.ToSlash(rel))); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
-		out = append(out, objs...)
+		for _, o := range objs {
+			if o.YNode().Kind != yaml.SequenceNode {
+				out = append(out, o)
+			}
+		}
 		return nil
 	})
 	return out, err

@@ -81,3 +81,14 @@ func TestDirReportsUnparsableFiles(t *testing.T) {
 		t.Error("Dir succeeded on a file that is not YAML")
 	}
 }
+
+func TestReadDirLeavesOutJSONPatchFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "patch.yaml"), []byte("- op: add\n  path: /a\n  value: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ReadDir(dir)
+	if err != nil || len(objs) != 0 {
+		t.Errorf("ReadDir = %d objects, %v; want none", len(objs), err)
+	}
+}

@@ -28,6 +28,9 @@ func strictDecode(data []byte, v any) []fieldError {
 	for _, e := range strictErrs {
 		var fp interface{ FieldPath() string }
 		if errors.As(e, &fp) {
+			if isPatchDirective(fp.FieldPath()) {
+				continue
+			}
 			msg := e.Error()
 			if i := strings.IndexByte(msg, ' '); i > 0 && strings.HasPrefix(msg, "unknown field") {
 				msg = "unknown field"
@@ -40,4 +43,14 @@ func strictDecode(data []byte, v any) []fieldError {
 		out = append(out, fieldError{Message: e.Error()})
 	}
 	return out
+}
+
+// isPatchDirective is true for strategic-merge-patch directives ($patch,
+// $setElementOrder/..., $retainKeys, $deleteFromPrimitiveList/...): a
+// component's patch files are partial objects that may carry them, and
+// kustomize consumes them before anything reaches the API server.
+func isPatchDirective(path string) bool {
+	last := path[strings.LastIndexAny(path, ".]")+1:]
+	return strings.HasPrefix(last, "$patch") || strings.HasPrefix(last, "$setElementOrder") ||
+		strings.HasPrefix(last, "$retainKeys") || strings.HasPrefix(last, "$deleteFromPrimitiveList")
 }
