@@ -346,6 +346,11 @@ func validateAuthorizer(s Spec, errs *FieldErrors) {
 		if cs.Replicas != nil && *cs.Replicas < 1 {
 			errs.add("spec.checkServer.replicas", "must be at least 1, got %d", *cs.Replicas)
 		}
+		for i, m := range s.MachineIssuers {
+			if len(m.Audiences) == 0 {
+				errs.add(idx("spec.machineIssuers", i)+".audiences", "is required with authorizer: check-server, which refuses tokens it cannot check the audience of; list the audience the tokens carry")
+			}
+		}
 		if cs.Protocol != "http" && cs.Protocol != "grpc" {
 			errs.add("spec.checkServer.protocol", "must be http or grpc, got %q", cs.Protocol)
 		}
