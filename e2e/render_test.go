@@ -77,6 +77,7 @@ func renderAuthConfig(t testing.TB, ctx context.Context, ac map[string]any) (*re
 		}
 		return nil, fmt.Errorf("authconfig-fn render exited %d:\n%s", code, msg)
 	}
+	mutate(t, out)
 	r := &rendered{dir: out}
 	err = filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
@@ -496,4 +497,39 @@ func mergePatch(dst, patch map[string]any) {
 		}
 		dst[k] = v
 	}
+}
+
+// mutate applies $E2E_MUTATE, "REGEXP=>REPLACEMENT" (Go regexp syntax), to
+// every rendered file: e2e/mutations.sh uses it to show that a wrong
+// generated value makes a flow fail. It must match at least once.
+func mutate(t testing.TB, dir string) {
+	t.Helper()
+	spec := os.Getenv("E2E_MUTATE")
+	if spec == "" {
+		return
+	}
+	from, to, ok := strings.Cut(spec, "=>")
+	if !ok {
+		t.Fatalf("E2E_MUTATE=%q: want REGEXP=>REPLACEMENT", spec)
+	}
+	re := regexp.MustCompile(from)
+	n := 0
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if m := re.FindAllIndex(b, -1); len(m) > 0 {
+			n += len(m)
+			os.WriteFile(p, re.ReplaceAll(b, []byte(to)), 0o644)
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Fatalf("E2E_MUTATE=%q matched nothing in the rendered components", spec)
+	}
+	t.Logf("E2E_MUTATE: %d replacement(s) of %q by %q", n, from, to)
 }
