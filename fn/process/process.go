@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshauth.dev/meshauth/generators"
+	"meshauth.dev/meshauth/validate"
 )
 
 // DefaultComponentsDir is where components land in a package.
@@ -65,6 +66,14 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 	}
 	if err != nil {
 		return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
+	}
+	// Nothing invalid leaves the function: everything it created or changed
+	// is checked against the upstream schemas before the list is touched.
+	if problems := validate.Objects(out.changed()); len(problems) > 0 {
+		for _, pr := range problems {
+			results = append(results, &fn.Result{Severity: fn.Error, Message: "generated output is invalid (a meshauth bug, please report it): " + pr.String()})
+		}
+		return results, false
 	}
 	items, err := out.objects()
 	if err != nil {

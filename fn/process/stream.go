@@ -156,6 +156,17 @@ func ownedPath(p, dir string) bool {
 	return false
 }
 
+// changed returns the items the function created or edited.
+func (s *stream) changed() []*yaml.RNode {
+	var out []*yaml.RNode
+	for _, e := range s.entries {
+		if e.node != nil {
+			out = append(out, e.node)
+		}
+	}
+	return out
+}
+
 func (s *stream) objects() (fn.KubeObjects, error) {
 	out := make(fn.KubeObjects, 0, len(s.entries))
 	for _, e := range s.entries {
