@@ -41,9 +41,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "render":
-		err = render(args[1:], stdout, stderr)
+		err = render(args[1:], stdin, stdout, stderr)
 	case "validate":
-		err = validate(args[1:], stdout, stderr)
+		err = validate(args[1:], stdin, stdout, stderr)
 	case "schema":
 		err = schema(stdout)
 	case "help", "-h", "--help":
@@ -71,12 +71,12 @@ func flags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func readConfig(file string) ([]byte, error) {
+func readConfig(file string, stdin io.Reader) ([]byte, error) {
 	if file == "" {
 		return DefaultAuthConfig(), nil
 	}
 	if file == "-" {
-		return io.ReadAll(io.LimitReader(os.Stdin, 2<<20))
+		return io.ReadAll(io.LimitReader(stdin, 2<<20))
 	}
 	return os.ReadFile(file)
 }

@@ -15,14 +15,14 @@ import (
 	"meshauth.dev/meshauth/generators"
 )
 
-func render(args []string, stdout, stderr io.Writer) error {
+func render(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flags("render", stderr)
 	file := fs.String("f", "", "AuthConfig file (- for stdin); the embedded Kubeflow default when empty")
 	out := fs.String("o", "components", "folder to write the components into")
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
-	doc, err := readConfig(*file)
+	doc, err := readConfig(*file, stdin)
 	if err != nil {
 		return err
 	}

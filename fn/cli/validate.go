@@ -8,7 +8,7 @@ import (
 	outputcheck "meshauth.dev/meshauth/validate"
 )
 
-func validate(args []string, stdout, stderr io.Writer) error {
+func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flags("validate", stderr)
 	file := fs.String("f", "", "AuthConfig file to check (- for stdin)")
 	output := fs.String("output", "", "also check emitted YAML under this folder against the upstream schemas")
@@ -23,7 +23,7 @@ func validate(args []string, stdout, stderr io.Writer) error {
 	if *file == "" {
 		return fmt.Errorf("validate needs -f FILE and/or --output DIR")
 	}
-	doc, err := readConfig(*file)
+	doc, err := readConfig(*file, stdin)
 	if err != nil {
 		return err
 	}
