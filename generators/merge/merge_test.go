@@ -40,6 +40,12 @@ func TestExtensionProvider(t *testing.T) {
 		"mesh that is not YAML": {mesh: "a: [unclosed", wantErr: "the mesh config is not valid YAML"},
 		"mesh that is a list":   {mesh: "- a\n- b\n", wantErr: "must be a YAML mapping, got a list"},
 		"providers not a list":  {mesh: "extensionProviders: {a: b}\n", wantErr: "extensionProviders must be a list"},
+		"name taken by a tracing provider": {mesh: "extensionProviders:\n- name: oauth2-proxy\n  zipkin: {service: z}\n",
+			wantErr: `the mesh config already has a zipkin extension provider named "oauth2-proxy"; set spec.istio.providerName to another name`},
+		"grpc flavour of ours is replaced": {
+			mesh: "extensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzGrpc: {service: old}\n",
+			want: "extensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n",
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := ExtensionProvider(sc.mesh, "oauth2-proxy", node(t, provider))
