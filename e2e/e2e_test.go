@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"html"
 	"io"
@@ -76,7 +77,8 @@ func (e *env) flowLogin(t *testing.T) {
 	if got := seen.Get(e.userHeader); got != e.userEmail {
 		t.Errorf("the dashboard saw %s: %q, want the user's email %q (headers: %v)", e.userHeader, got, e.userEmail, seen)
 	}
-	if got := seen.Get(e.groupsHeader); !slices.Contains(strings.Split(got, ","), testGroup) {
+	t.Logf("the dashboard saw %s: %q, %s: %q", e.userHeader, seen.Get(e.userHeader), e.groupsHeader, seen.Get(e.groupsHeader))
+	if got := seen.Get(e.groupsHeader); !slices.Contains(groupsOf(got), testGroup) {
 		t.Errorf("the dashboard saw %s: %q, want it to hold %q", e.groupsHeader, got, testGroup)
 	}
 	// A user header the client sends is overwritten by the verified claim.
@@ -183,10 +185,16 @@ func (e *env) flowMachineTokens(t *testing.T) {
 		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != sub {
 			t.Errorf("machine token = %d %.300s, want 200 with %s: %s", got.status, got.body, e.userHeader, sub)
 		}
+		// The token has no groups claim: a groups header the client sends
+		// must not reach the dashboard, nor a spoofed user header.
 		spoofed := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json",
-			"Authorization": "Bearer " + good, e.userHeader: "admin@example.com"})
-		if got := dashboardSaw(t, spoofed).Get(e.userHeader); got != sub {
+			"Authorization": "Bearer " + good, e.userHeader: "admin@example.com", e.groupsHeader: "admins"})
+		seen := dashboardSaw(t, spoofed)
+		if got := seen.Get(e.userHeader); got != sub {
 			t.Errorf("machine token with a spoofed %s: the dashboard saw %q, want %q", e.userHeader, got, sub)
+		}
+		if got := seen.Values(e.groupsHeader); len(got) > 0 {
+			t.Errorf("machine token without groups and a spoofed %s: the dashboard saw %q, want none", e.groupsHeader, got)
 		}
 	})
 	for name, tok := range map[string]string{
@@ -396,4 +404,23 @@ func validate(t testing.TB, ctx context.Context, fnBin string, ac map[string]any
 		t.Fatal(err)
 	}
 	return run(ctx, 30*time.Second, fnBin, []string{"validate", "-f", p}, nil)
+}
+
+// groupsOf reads a groups header: a comma-separated list (check-server,
+// oauth2-proxy's X-Auth-Request-Groups) or base64 of a JSON list (Envoy's
+// claim_to_headers for a list claim, the RequestAuthentication path).
+func groupsOf(h string) []string {
+	if b, err := base64.StdEncoding.DecodeString(h); err == nil {
+		var l []string
+		if json.Unmarshal(b, &l) == nil {
+			return l
+		}
+	}
+	var out []string
+	for _, g := range strings.Split(h, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }

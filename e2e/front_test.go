@@ -21,11 +21,14 @@ package e2e
 //     body and the headers matching headersToDownstreamOnDeny (all but Host
 //     when the list is empty; Path, Status, Content-Length, WWW-Authenticate
 //     and Location always);
-//  2. jwt_authn (RequestAuthentication): a token from an unknown issuer or one
+//  2. jwt_authn (RequestAuthentication): every outputClaimToHeaders header is
+//     removed from the request first (Envoy's extractor sanitizes them); a
+//     token from an unknown issuer or one
 //     that fails verification (signature against the issuer's JWKS — jwksUri,
 //     or OIDC discovery when unset —, exp/nbf with 60 s skew, audiences when
 //     listed) → 401; no token → anonymous; a valid token sets the request
-//     principal "iss/sub", copies outputClaimToHeaders, and is removed from
+//     principal "iss/sub", copies outputClaimToHeaders (lists as base64 of
+//     their JSON, as Envoy's claim_to_headers does), and is removed from
 //     the request unless forwardOriginalToken (Istio runs ext_authz before
 //     RequestAuthentication, so claims overwrite what ext_authz set);
 //  3. DENY AuthorizationPolicies → 403 "RBAC: access denied";
@@ -442,6 +445,14 @@ func (f *front) jwtAuthn(ctx context.Context, st *reqState) error {
 			}
 		}
 	}
+	// Envoy's extractor removes every header a provider writes
+	// (claim_to_headers, forward_payload_header) from every request before
+	// verification, so a client cannot send them itself.
+	for _, rule := range f.jwtRules {
+		for _, c := range rule.GetOutputClaimToHeaders() {
+			st.header.Del(c.GetHeader())
+		}
+	}
 	if len(tokens) == 0 {
 		return nil // anonymous: the DENY policy decides
 	}
@@ -481,24 +492,23 @@ func (f *front) jwtAuthn(ctx context.Context, st *reqState) error {
 	return errors.Join(errs...)
 }
 
+// claimString is Envoy's jwt_authn claim_to_headers encoding: strings as
+// they are, numbers and booleans as text, lists and objects as base64 (with
+// padding) of their JSON — so a groups list arrives as base64(["a","b"]).
 func claimString(v any) (string, bool) {
 	switch v := v.(type) {
 	case string:
-		return v, true
+		return v, v != ""
 	case bool:
 		return strconv.FormatBool(v), true
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64), true
-	case []any:
-		var parts []string
-		for _, e := range v {
-			s, ok := claimString(e)
-			if !ok {
-				return "", false
-			}
-			parts = append(parts, s)
+	case []any, map[string]any:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", false
 		}
-		return strings.Join(parts, ","), true
+		return base64.StdEncoding.EncodeToString(b), true
 	}
 	return "", false
 }
