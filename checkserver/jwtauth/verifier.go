@@ -215,3 +215,13 @@ func countDots(s string) int {
 	}
 	return n
 }
+
+// Expiry returns the unverified exp claim, zero if absent or malformed. Only
+// use it once the token was verified by some other authority.
+func (p *Parsed) Expiry() time.Time {
+	t, _, err := p.Claims.numericDate("exp")
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

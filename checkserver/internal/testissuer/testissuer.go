@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -226,4 +227,53 @@ func Raw(t testing.TB, header, payload any, sig []byte) string {
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	return enc(header) + "." + enc(payload) + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// SignRaw signs arbitrary header and claims JSON values with k (RS256,
+// RS512, PS256 or ES256 by k.Alg unless header says otherwise in "alg" —
+// the signature always uses k's own algorithm). It lets tests produce
+// tokens that are correctly signed by a trusted key yet carry hostile
+// headers (crit, jku, cty, ...), which no honest signer library emits.
+func SignRaw(t testing.TB, k Key, header map[string]any, claims any) string {
+	t.Helper()
+	hb, err := json.Marshal(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pb []byte
+	if s, ok := claims.(string); ok {
+		pb = []byte(s)
+	} else if pb, err = json.Marshal(claims); err != nil {
+		t.Fatal(err)
+	}
+	input := base64.RawURLEncoding.EncodeToString(hb) + "." + base64.RawURLEncoding.EncodeToString(pb)
+	var sig []byte
+	switch priv := k.Priv.(type) {
+	case *rsa.PrivateKey:
+		h := crypto.SHA256
+		if k.Alg == jose.RS512 {
+			h = crypto.SHA512
+		}
+		d := h.New()
+		d.Write([]byte(input))
+		if k.Alg == jose.PS256 {
+			sig, err = rsa.SignPSS(rand.Reader, priv, h, d.Sum(nil), nil)
+		} else {
+			sig, err = rsa.SignPKCS1v15(rand.Reader, priv, h, d.Sum(nil))
+		}
+	case *ecdsa.PrivateKey:
+		d := crypto.SHA256.New()
+		d.Write([]byte(input))
+		var r, s *big.Int
+		r, s, err = ecdsa.Sign(rand.Reader, priv, d.Sum(nil))
+		if err == nil {
+			sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+		}
+	default:
+		t.Fatalf("SignRaw: unsupported key %T", k.Priv)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
 }

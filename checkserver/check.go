@@ -1,0 +1,219 @@
+package checkserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"meshauth.dev/meshauth/checkserver/authn"
+	"meshauth.dev/meshauth/checkserver/cache"
+	"meshauth.dev/meshauth/checkserver/config"
+	"meshauth.dev/meshauth/checkserver/jwtauth"
+	"meshauth.dev/meshauth/checkserver/pathmatch"
+	"meshauth.dev/meshauth/checkserver/session"
+	"meshauth.dev/meshauth/checkserver/tokenreview"
+)
+
+// Checker makes check decisions. It is safe for concurrent use.
+type Checker struct {
+	cfg         config.Config
+	skip        *pathmatch.Matcher
+	deny        *denyShaper
+	ids         *identityMapper
+	strip       []string
+	jwt         *jwtauth.Verifier
+	tokenReview *tokenreview.Client
+	session     *session.Client
+	cache       *cache.LRU
+	metrics     *Metrics
+	log         *slog.Logger
+}
+
+// NewChecker builds a Checker from a validated config. Key sets are not
+// fetched until Run.
+func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, error) {
+	cfg = cfg.WithDefaults()
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if m == nil {
+		m = NewMetrics()
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Checker{
+		cfg:     cfg,
+		skip:    pathmatch.NewMatcher(cfg.SkipAuthPaths),
+		deny:    &denyShaper{},
+		metrics: m,
+		log:     log,
+		strip:   stripList(append([]string{cfg.Identity.UserHeader, cfg.Identity.GroupsHeader}, cfg.Identity.StripHeaders...)...),
+		cache:   cache.New(cfg.Cache.Size, cfg.Cache.MaxTTL.Duration),
+	}
+	for _, r := range cfg.APIRoutes {
+		c.deny.apiRoutes = append(c.deny.apiRoutes, regexp.MustCompile(r))
+	}
+	var err error
+	if c.ids, err = newIdentityMapper(cfg.Identity); err != nil {
+		return nil, err
+	}
+	c.jwt, err = jwtauth.New(jwtauth.Options{Issuers: cfg.Issuers, JWKS: cfg.JWKS, Leeway: cfg.Leeway.Duration, OnFetch: m.jwksFetch})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Kubernetes.TokenReview.Enabled {
+		if c.tokenReview, err = tokenreview.New(cfg.Kubernetes.TokenReview); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.OAuth2Proxy.URL != "" {
+		c.session = session.New(cfg.OAuth2Proxy)
+		c.deny.signInPath = cfg.OAuth2Proxy.SignInPath
+	}
+	return c, nil
+}
+
+// Run starts background JWKS refreshing until ctx ends.
+func (c *Checker) Run(ctx context.Context) { c.jwt.Run(ctx) }
+
+// Ready reports whether every required issuer has keys.
+func (c *Checker) Ready() bool { return c.jwt.Ready() }
+
+// Verifier exposes the JWT verifier (tests set its clock).
+func (c *Checker) Verifier() *jwtauth.Verifier { return c.jwt }
+
+// Cache exposes the token cache (tests set its clock).
+func (c *Checker) Cache() *cache.LRU { return c.cache }
+
+// Check decides one request, records metrics and logs the outcome.
+func (c *Checker) Check(ctx context.Context, protocol string, r *Request) Decision {
+	start := time.Now()
+	d := c.decide(ctx, r)
+	c.metrics.observe(protocol, d, time.Since(start))
+	// Logs carry the path without its query (queries can hold tokens) and
+	// never a header value.
+	path, _, _ := strings.Cut(r.Path, "?")
+	lvl := slog.LevelInfo
+	if d.Allow {
+		lvl = slog.LevelDebug
+	}
+	if c.log.Enabled(ctx, lvl) {
+		c.log.LogAttrs(ctx, lvl, "check", slog.String("protocol", protocol), slog.String("result", d.Result),
+			slog.String("authMethod", d.AuthMethod), slog.Int("status", d.Status), slog.String("reason", d.Reason),
+			slog.String("user", d.User), slog.String("method", r.Method), slog.String("path", path))
+	}
+	return d
+}
+
+func (c *Checker) decide(ctx context.Context, r *Request) Decision {
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	// Skip-auth paths are allowed without credentials, but identity headers
+	// are still stripped: an unauthenticated request must not carry one.
+	if c.skip.Match(r.Path) {
+		return Decision{Allow: true, Status: http.StatusOK, Remove: c.strip, Result: ResultSkip, AuthMethod: "none"}
+	}
+	token, present, err := bearerToken(r.Header, c.cfg.MaxTokenBytes)
+	if err != nil {
+		return c.failed(r, "bearer", err, true)
+	}
+	if present {
+		id, err := c.authenticateBearer(ctx, token)
+		if err != nil {
+			return c.failed(r, "bearer", err, true)
+		}
+		return c.allow(r, id, nil)
+	}
+	if c.session != nil && c.session.Applies(r.Header) {
+		res, err := c.session.Authenticate(ctx, r.Header)
+		if err != nil {
+			return c.failed(r, "cookie", err, false)
+		}
+		return c.allow(r, res.Identity, res.SetCookie)
+	}
+	d := c.deny.unauthenticated(r, false)
+	d.Result, d.AuthMethod, d.Reason = ResultUnauthenticated, "none", "no credentials"
+	return d
+}
+
+// authenticateBearer consults the cache, then the JWT verifier for
+// configured issuers, then TokenReview for other issuers.
+func (c *Checker) authenticateBearer(ctx context.Context, token string) (authn.Identity, error) {
+	key := cache.KeyOf(token)
+	if id, ok := c.cache.Get(key); ok {
+		c.metrics.cacheHits.Inc()
+		return id, nil
+	}
+	c.metrics.cacheMisses.Inc()
+	p, err := jwtauth.Parse(token)
+	if err != nil {
+		return authn.Identity{}, err
+	}
+	var id authn.Identity
+	var ttl time.Duration
+	switch {
+	case c.jwt.Handles(p.Issuer()):
+		if id, err = c.jwt.Verify(ctx, p); err != nil {
+			return authn.Identity{}, err
+		}
+	case c.tokenReview != nil:
+		if id, err = c.tokenReview.Review(ctx, token); err != nil {
+			return authn.Identity{}, err
+		}
+		// The API server vouched for the token, so its exp bounds the cache
+		// entry; tokens without exp (legacy secrets) get cacheTTL only.
+		id.Expiry = p.Expiry()
+		ttl = c.cfg.Kubernetes.TokenReview.CacheTTL.Duration
+	default:
+		return authn.Identity{}, authn.Invalid("token issuer is not trusted")
+	}
+	c.cache.Put(key, id, ttl)
+	return id, nil
+}
+
+// allow maps the identity and builds the allow (or a 403/401 if mapping fails).
+func (c *Checker) allow(r *Request, id authn.Identity, setCookie []string) Decision {
+	m, err := c.ids.mapIdentity(id)
+	if err != nil {
+		d := c.failed(r, id.Method, err, id.Method != "cookie")
+		d.User = m.user
+		return d
+	}
+	idc := c.cfg.Identity
+	d := Decision{Allow: true, Status: http.StatusOK, Result: ResultAllow, AuthMethod: id.Method, User: m.user,
+		Upstream: []Header{{idc.UserHeader, m.user}}}
+	if m.groups != "" {
+		d.Upstream = append(d.Upstream, Header{idc.GroupsHeader, m.groups})
+		d.Remove = without(c.strip, idc.UserHeader, idc.GroupsHeader)
+	} else {
+		d.Remove = without(c.strip, idc.UserHeader)
+	}
+	for _, sc := range setCookie {
+		d.Downstream = append(d.Downstream, Header{"Set-Cookie", sc})
+	}
+	return d
+}
+
+// failed maps an authentication error to a deny. Unknown errors are treated
+// as unavailable: fail closed, never open.
+func (c *Checker) failed(r *Request, method string, err error, bearer bool) Decision {
+	var d Decision
+	switch {
+	case errors.Is(err, authn.ErrInvalid):
+		d = c.deny.unauthenticated(r, bearer)
+		d.Result = ResultInvalid
+	case errors.Is(err, authn.ErrForbidden):
+		d = Decision{Status: http.StatusForbidden, Body: "forbidden\n", Result: ResultForbidden}
+	default:
+		d = Decision{Status: http.StatusServiceUnavailable, Body: "authentication backend unavailable\n",
+			Result: ResultUnavailable, Downstream: []Header{{"Retry-After", "5"}}}
+	}
+	d.AuthMethod, d.Reason = method, authn.Reason(err)
+	return d
+}
