@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
+
+	"meshauth.dev/meshauth/internal/suggest"
 )
 
 // MaxInputBytes bounds the AuthConfig document: a real one is a few KB, and
@@ -79,7 +81,7 @@ func checkShape(v any, t reflect.Type, path string, errs *FieldErrors) {
 		for _, k := range sortedKeys(m) {
 			f, ok := fields[k]
 			if !ok {
-				errs.add(join(path, k), "unknown field%s", suggest(k, fields))
+				errs.add(join(path, k), "unknown field%s", didYouMean(k, fields))
 				continue
 			}
 			checkShape(m[k], f.Type, join(path, k), errs)
@@ -173,41 +175,14 @@ func clip(s string) string {
 }
 
 // suggest names the closest known field, so "publicUrl" points at "publicURL".
-func suggest(key string, fields map[string]field) string {
-	best, bestD := "", 4
+func didYouMean(key string, fields map[string]field) string {
 	names := make([]string, 0, len(fields))
 	for n := range fields {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		if d := distance(strings.ToLower(key), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+	if best := suggest.Closest(key, names); best != "" {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	return fmt.Sprintf("; known fields: %s", strings.Join(names, ", "))
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
