@@ -37,7 +37,9 @@ func DexClients(c api.AuthConfig) (*Component, error) {
 		}
 		clients = append(clients, merge.DexClient{ID: extra.ID, Client: dexClient(extra.ID, name, extra.RedirectURIs, secretEnv, extra.Public)})
 	}
-	mergeClients := func(doc string) (string, error) { return merge.DexConfig(doc, clients, d.PasswordConnector) }
+	mergeClients := func(doc string) (string, error) {
+		return merge.DexConfig(doc, clients, merge.DexSettings{Issuer: d.IssuerURL, PasswordConnector: d.PasswordConnector})
+	}
 	// The hash of the merged clients rolls Dex when they change: Dex reads
 	// its config only at start.
 	merged, err := mergeClients("")
@@ -51,7 +53,7 @@ func DexClients(c api.AuthConfig) (*Component, error) {
 			configMapKeyPatch{
 				target:       Target{"v1", "ConfigMap", d.Namespace, d.ConfigMap},
 				key:          "config.yaml",
-				summary:      "merges the static clients into Dex's config.yaml",
+				summary:      "sets Dex's issuer and merges the static clients into its config.yaml",
 				merge:        mergeClients,
 				baseline:     baselineDexConfig,
 				baselineName: baselineDexName,

@@ -12,15 +12,30 @@ type DexClient struct {
 	Client *yaml.RNode
 }
 
+// DexSettings are the Dex settings the AuthConfig decides besides clients.
+type DexSettings struct {
+	// Issuer is set as Dex's issuer: tokens must carry the issuer that
+	// oauth2-proxy and Istio are configured with.
+	Issuer string
+	// PasswordConnector, when set, enables Dex's password grant for machine
+	// clients through oauth2.passwordConnector.
+	PasswordConnector string
+}
+
 // DexConfig merges static clients into Dex's config.yaml, replacing clients
 // with the same id and keeping connectors, storage, staticPasswords and every
-// other client. passwordConnector, when set, enables Dex's password grant for
-// machine clients through oauth2.passwordConnector.
-func DexConfig(config string, clients []DexClient, passwordConnector string) (string, error) {
+// other client, and applies the settings.
+func DexConfig(config string, clients []DexClient, settings DexSettings) (string, error) {
 	doc, err := parseDocument("the Dex config", config)
 	if err != nil {
 		return "", err
 	}
+	if settings.Issuer != "" {
+		if err := doc.PipeE(yaml.SetField("issuer", yaml.NewStringRNode(settings.Issuer))); err != nil {
+			return "", err
+		}
+	}
+	passwordConnector := settings.PasswordConnector
 	for _, c := range clients {
 		if err := upsert(doc, "the Dex config", "staticClients", "id", c.ID, c.Client); err != nil {
 			return "", err

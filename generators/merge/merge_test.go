@@ -77,6 +77,7 @@ func TestDexConfig(t *testing.T) {
 		config   string
 		clients  []DexClient
 		password string
+		issuer   string
 		want     string
 		wantErr  string
 	}
@@ -96,11 +97,16 @@ func TestDexConfig(t *testing.T) {
 			password: "local",
 			want:     "oauth2:\n  skipApprovalScreen: true\n  passwordConnector: local\n",
 		},
+		"issuer follows the AuthConfig": {
+			config: "issuer: http://dex.auth.svc.cluster.local:5556/dex\nstorage: {type: memory}\n",
+			issuer: "http://127.0.0.1:5556/dex",
+			want:   "issuer: http://127.0.0.1:5556/dex\nstorage: {type: memory}\n",
+		},
 		"config that is not YAML": {config: "issuer: [", wantErr: "the Dex config is not valid YAML"},
 		"clients not a list":      {config: "staticClients: yes\n", clients: []DexClient{client("a")}, wantErr: "staticClients must be a list"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := DexConfig(sc.config, sc.clients, sc.password)
+			got, err := DexConfig(sc.config, sc.clients, DexSettings{Issuer: sc.issuer, PasswordConnector: sc.password})
 			if sc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), sc.wantErr) {
 					t.Fatalf("error = %v, want it to contain %q", err, sc.wantErr)
@@ -113,7 +119,7 @@ func TestDexConfig(t *testing.T) {
 			if diff := cmp.Diff(sc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			again, err := DexConfig(got, sc.clients, sc.password)
+			again, err := DexConfig(got, sc.clients, DexSettings{Issuer: sc.issuer, PasswordConnector: sc.password})
 			if err != nil || again != got {
 				t.Errorf("merging twice changed the result:\n%s", cmp.Diff(got, again))
 			}
