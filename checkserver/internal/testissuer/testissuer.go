@@ -277,3 +277,6 @@ func SignRaw(t testing.TB, k Key, header map[string]any, claims any) string {
 	}
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
+
+// DiscoveryHits counts discovery requests.
+func (is *Issuer) DiscoveryHits() int64 { return is.discHits.Load() }
