@@ -34,6 +34,41 @@ func TestOAuth2ProxyAuthorizer(t *testing.T) {
 	t.Run("5_machine_tokens", func(t *testing.T) { e.flowMachineTokens(t) })
 }
 
+// TestCheckServerAuthorizer is flow 6: with authorizer: check-server, the
+// check-server built from this repository runs with its emitted config in
+// front of the real oauth2-proxy. The same user flows must hold: cookie
+// sessions are delegated to oauth2-proxy, bearer tokens are verified by the
+// check-server itself (no RequestAuthentication is emitted), and identity
+// headers a client sends are removed (x-envoy-auth-headers-to-remove).
+func TestCheckServerAuthorizer(t *testing.T) {
+	e := newEnv(t, "check-server")
+	if len(e.r.all("security.istio.io", "RequestAuthentication", "")) > 0 {
+		t.Errorf("authorizer check-server: RequestAuthentications are emitted; the check-server verifies tokens itself")
+	}
+	t.Run("6_start", func(t *testing.T) { e.flowStart(t) })
+	t.Run("6_session_delegated", func(t *testing.T) { e.flowLogin(t) })
+	t.Run("6_no_session", func(t *testing.T) { e.flowNoSession(t) })
+	t.Run("6_logout", func(t *testing.T) { e.flowLogout(t) })
+	t.Run("6_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
+	t.Run("6_spoofed_headers_removed", func(t *testing.T) {
+		b := e.browser(t)
+		anon := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", e.userHeader: "admin@example.com"})
+		if anon.status != http.StatusUnauthorized {
+			t.Errorf("anonymous request with a spoofed %s = %d, want 401", e.userHeader, anon.status)
+		}
+		if r := b.login(); r.status != 200 {
+			t.Fatalf("login: %d", r.status)
+		}
+		seen := dashboardSaw(t, b.do("GET", "/", nil, map[string]string{e.userHeader: "admin@example.com", e.groupsHeader: "admins"}))
+		if got := seen.Values(e.userHeader); len(got) != 1 || got[0] != e.userEmail {
+			t.Errorf("session with a spoofed %s: the dashboard saw %q, want only %q", e.userHeader, got, e.userEmail)
+		}
+		if slices.Contains(groupsOf(strings.Join(seen.Values(e.groupsHeader), ",")), "admins") {
+			t.Errorf("session with a spoofed %s: the dashboard saw %q", e.groupsHeader, seen.Values(e.groupsHeader))
+		}
+	})
+}
+
 // Flow 1: newEnv already ran `oauth2-proxy --config-test` and started both
 // programs with the emitted configs (it fails the test otherwise); here the
 // pins and the issuer are checked.

@@ -262,9 +262,56 @@ func (e *env) startOAuth2Proxy(registry map[string]string) {
 	}
 }
 
-// startCheckServer is filled in with flow 6.
+// startCheckServer runs bin/check-server with the emitted config.yaml of the
+// check-server component (loopback overrides in overrides_test.go) and the
+// emitted Deployment's args.
 func (e *env) startCheckServer(registry map[string]string) {
-	e.t.Fatalf("check-server environment: not implemented yet")
+	t := e.t
+	cs, _ := e.spec()["checkServer"].(map[string]any)
+	ns := strOr(cs, "namespace", strOr(e.spec()["oauth2Proxy"].(map[string]any), "namespace", "oauth2-proxy"))
+	emitted := e.r.configMapKey(t, ns, "check-server", "config.yaml")
+	httpPort, opsPort := freePort(t), freePort(t)
+	text, listen, err := overrideCheckServerConfig(emitted, hostPort(httpPort), hostPort(opsPort), registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dep := e.r.find(t, "apps", "Deployment", ns, "check-server")
+	c := container(t, dep, "check-server")
+	var args []string
+	list, _ := c["args"].([]any)
+	sawConfig := false
+	for _, a := range list {
+		s, _ := a.(string)
+		if strings.HasPrefix(s, "--config=") {
+			s, sawConfig = "--config="+path, true
+		}
+		args = append(args, s)
+	}
+	if !sawConfig {
+		t.Fatalf("%s: the container args %v do not pass --config=", dep, list)
+	}
+	envv := containerEnv(t, dep.String(), c, testSecrets())
+	e.lg.printf("check-server", "config (emitted + overrides):\n%s", text)
+	bin := binary(t, "check-server")
+	if out, code := run(e.ctx, readyTimeout, bin, append(slices.Clone(args), "-validate"), envv); code != 0 {
+		t.Fatalf("check-server -validate refuses the emitted config (exit %d):\n%s\n--- config.yaml ---\n%s", code, out, text)
+	}
+	p := start(t, e.ctx, e.lg, "check-server", bin, args, envv)
+	waitReady(t, e.ctx, p, "http://"+hostPort(opsPort)+"/readyz", 200)
+	e.csAddr = hostPort(httpPort)
+
+	// The Service resolves to the check-server's HTTP listener only through a
+	// port whose targetPort is the container port the emitted config listens on.
+	svc := e.r.find(t, "", "Service", ns, "check-server")
+	for sp, tp := range servicePorts(svc) {
+		if cp, ok := containerPort(c, tp); ok && strconv.Itoa(cp) == listen.httpPort {
+			registry[fmt.Sprintf("check-server.%s.svc.cluster.local:%d", ns, sp)] = e.csAddr
+		}
+	}
 }
 
 // gatewayConfig decodes the emitted Istio objects (strictly) for the front.

@@ -20,11 +20,16 @@ package e2e
 // | Dex's VirtualService (/dex/)           | Dex's install (kubeflow/manifests)   | standInDexVS below                      | not emitted: Dex's install owns it         |
 // | the dashboard VirtualService           | kubeflow/centraldashboard            | standInDashboardVS + the emitted logout patch | not emitted: the dashboard owns it; the patch is applied as kustomize would |
 // | the dashboard                          | centraldashboard.kubeflow:80         | an echo server                          | shows what the upstream receives           |
-// | check-server --listen addresses        | its container's ports                | 127.0.0.1:<free>                        | listen address                             |
+// | check-server listen.http / listen.ops  | :8080 / :8081                        | 127.0.0.1:<free>                        | listen address                             |
+// | check-server listen.grpc               | :9000                                | "" (off)                                | the front speaks the HTTP protocol only   |
+// | check-server oauth2Proxy.url           | http://oauth2-proxy.<ns>.svc.cluster.local[:port] | the loopback oauth2-proxy (registry) | cluster DNS                         |
+// | check-server kubernetes.tokenReview    | enabled, in-cluster API server       | disabled                                | no Kubernetes API here                     |
 // | Istio ingress gateway                  | Envoy                                | the front (front_test.go)               | Envoy does not run here                    |
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 
 	"sigs.k8s.io/yaml"
 )
@@ -110,4 +115,49 @@ func standInDashboardVS(namespace, name, gateway string) map[string]any {
 			}},
 		},
 	}
+}
+
+type checkServerListen struct{ httpPort string }
+
+// overrideCheckServerConfig applies the loopback overrides to the emitted
+// check-server config.yaml: listen addresses, oauth2Proxy.url through the
+// registry (cluster DNS), TokenReview off. It returns the port the emitted
+// config listened on for HTTP, to check the Service against.
+func overrideCheckServerConfig(emitted, httpAddr, opsAddr string, registry map[string]string) (string, checkServerListen, error) {
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(emitted), &cfg); err != nil {
+		return "", checkServerListen{}, fmt.Errorf("the emitted check-server config.yaml: %w", err)
+	}
+	listen, _ := cfg["listen"].(map[string]any)
+	if listen == nil {
+		return "", checkServerListen{}, fmt.Errorf("the emitted check-server config has no listen addresses")
+	}
+	emittedHTTP, _ := listen["http"].(string)
+	_, port, _ := net.SplitHostPort(emittedHTTP)
+	listen["http"], listen["ops"], listen["grpc"] = httpAddr, opsAddr, ""
+	if o, ok := cfg["oauth2Proxy"].(map[string]any); ok {
+		if u, _ := o["url"].(string); u != "" {
+			pu, err := url.Parse(u)
+			if err != nil {
+				return "", checkServerListen{}, fmt.Errorf("check-server oauth2Proxy.url %q: %w", u, err)
+			}
+			hp := pu.Host
+			if pu.Port() == "" {
+				hp += ":80"
+			}
+			addr, ok := registry[hp]
+			if !ok {
+				return "", checkServerListen{}, fmt.Errorf("check-server oauth2Proxy.url %q names no emitted oauth2-proxy Service port (known: %v)", u, mapKeys(registry))
+			}
+			pu.Host = addr
+			o["url"] = pu.String()
+		}
+	}
+	if k, ok := cfg["kubernetes"].(map[string]any); ok {
+		if tr, ok := k["tokenReview"].(map[string]any); ok {
+			tr["enabled"] = false
+		}
+	}
+	b, err := yaml.Marshal(cfg)
+	return string(b), checkServerListen{httpPort: port}, err
 }
