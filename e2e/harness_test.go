@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,16 +73,23 @@ func requireBinaries(t testing.TB, names ...string) {
 	if testing.Short() {
 		t.Skip("e2e: skipped in -short mode")
 	}
-	var missing []string
+	var missing, targets []string
 	for _, n := range names {
 		p := binPath(n)
 		if fi, err := os.Stat(p); err != nil || fi.IsDir() {
 			missing = append(missing, p)
+			target := "make build"
+			if n == "oauth2-proxy" || n == "dex" {
+				target = "make upstream"
+			}
+			if !slices.Contains(targets, target) {
+				targets = append(targets, target)
+			}
 		}
 	}
 	if len(missing) > 0 {
-		t.Fatalf("e2e needs %s: run `make build upstream` first (CI runs both before the tests); or use go test -short to skip e2e",
-			strings.Join(missing, ", "))
+		t.Fatalf("e2e needs %s: run `%s` first (CI does, before the tests); or use go test -short to skip e2e",
+			strings.Join(missing, ", "), strings.Join(targets, "` and `"))
 	}
 }
 
