@@ -225,3 +225,11 @@ func (p *Parsed) Expiry() time.Time {
 	}
 	return t
 }
+
+// KeySet returns the key set of a configured issuer, or nil.
+func (v *Verifier) KeySet(issuer string) *RemoteKeySet {
+	if is, ok := v.issuers[issuer]; ok {
+		return is.Keys
+	}
+	return nil
+}
