@@ -140,7 +140,7 @@ func (b *logBuffer) String() string {
 }
 
 // logs gathers every process's and server's log of one environment and
-// prints them when the test failed.
+// prints them when the test failed (always with E2E_LOGS=1).
 type logs struct {
 	mu    sync.Mutex
 	names []string
@@ -150,7 +150,7 @@ type logs struct {
 func newLogs(t testing.TB) *logs {
 	l := &logs{bufs: map[string]*logBuffer{}}
 	t.Cleanup(func() {
-		if !t.Failed() {
+		if !t.Failed() && os.Getenv("E2E_LOGS") == "" {
 			return
 		}
 		for _, n := range l.names {
