@@ -16,7 +16,7 @@ include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help build render crd verify test unit
 help: ## list targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build every command in cmd/ (authconfig-fn, check-server, ...) into ./bin
 	@mkdir -p $(BIN)
