@@ -43,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Second, "per-request timeout")
 	fs.IntVar(&o.Expect, "expect", 0, "count any other status as an error")
 	fs.Var(&headers, "H", `header "Name: value" (repeatable)`)
+	issuerAddr := fs.String("serve-issuer", "", "instead of load: serve a benchmark JWKS on this address, print {issuer, jwksURI, token} and run for -d")
+	aud := fs.String("aud", "bench", "audience of the token printed by -serve-issuer")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -51,6 +53,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Headers = headers
+	if *issuerAddr != "" {
+		return serveIssuer(*issuerAddr, *aud, o.Duration, stdout, stderr)
+	}
 	res, err := loadgen.Run(context.Background(), o)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
@@ -60,5 +65,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if res.Errors > 0 {
 		return 1
 	}
+	return 0
+}
+
+// serveIssuer runs a benchmark issuer for d and prints how to trust it.
+func serveIssuer(addr, aud string, d time.Duration, stdout, stderr io.Writer) int {
+	b, err := loadgen.StartBenchIssuer(addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return 2
+	}
+	defer b.Close()
+	tok, err := b.Token(aud, "bench@example.com", []string{"bench"}, time.Hour)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return 2
+	}
+	_ = json.NewEncoder(stdout).Encode(map[string]string{"issuer": b.URL, "jwksURI": b.JWKSURI, "token": tok})
+	time.Sleep(d) // the issuer's lifetime is the point of this mode, not synchronisation
 	return 0
 }

@@ -91,3 +91,19 @@ func TestParseHeader(t *testing.T) {
 		t.Fatal("accepted a header without colon")
 	}
 }
+
+func TestBenchIssuer(t *testing.T) {
+	b, err := StartBenchIssuer("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	resp, err := http.Get(b.JWKSURI)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("JWKS: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if tok, err := b.Token("a", "u", nil, time.Minute); err != nil || len(tok) < 100 {
+		t.Fatalf("token %q %v", tok, err)
+	}
+}
