@@ -19,7 +19,7 @@ type denyShaper struct {
 // oauth2-proxy's api_routes), XMLHttpRequest, JSON clients and any request
 // that sent an Authorization header (a program, not a browser).
 func (s *denyShaper) wantsStatus(r *Request) bool {
-	if s.signInPath == "" || r.Header.Get("Authorization") != "" || len(r.Header.Values("Authorization")) > 0 {
+	if s.signInPath == "" || len(r.Header.Values("Authorization")) > 0 {
 		return true
 	}
 	if strings.EqualFold(r.Header.Get("X-Requested-With"), "XMLHttpRequest") {
