@@ -32,7 +32,15 @@ const usage = `authconfig-fn: one AuthConfig in, the Istio + oauth2-proxy + Dex 
 // Main runs the command and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		if err := fn.Execute(process.Processor{}, stdin, stdout); err != nil {
+		rec := &recorder{}
+		if err := fn.Execute(rec, stdin, stdout); err != nil {
+			// kustomize shows only the function's stderr, never the
+			// results in the ResourceList: print the errors there too.
+			for _, r := range rec.results {
+				if r.Severity == fn.Error {
+					fmt.Fprintln(stderr, "error:", resultLine(r))
+				}
+			}
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -79,4 +87,21 @@ func readConfig(file string, stdin io.Reader) ([]byte, error) {
 		return io.ReadAll(io.LimitReader(stdin, 2<<20))
 	}
 	return os.ReadFile(file)
+}
+
+// recorder runs the processor and keeps the results it reported.
+type recorder struct{ results fn.Results }
+
+func (r *recorder) Process(rl *fn.ResourceList) (bool, error) {
+	ok, err := process.Processor{}.Process(rl)
+	r.results = rl.Results
+	return ok, err
+}
+
+// resultLine is "field.path: message", as the validate command prints it.
+func resultLine(r *fn.Result) string {
+	if r.Field != nil && r.Field.Path != "" {
+		return r.Field.Path + ": " + r.Message
+	}
+	return r.Message
 }

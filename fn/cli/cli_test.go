@@ -102,9 +102,13 @@ func TestSchemaIsCheckedIn(t *testing.T) {
 // invalid AuthConfig exits 1 with error results and the items unchanged.
 func TestKRMFunctionOnStdin(t *testing.T) {
 	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: keep, namespace: x} # a comment\n  data: {a: b}\nfunctionConfig:\n  apiVersion: meshauth.dev/v1alpha1\n  kind: AuthConfig\n  metadata: {name: a}\n  spec: {publicURL: ftp://x}\n"
-	code, stdout, _ := runCLI(t, in)
+	code, stdout, stderr := runCLI(t, in)
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
+	}
+	// kustomize shows only stderr: the field-path errors must be there.
+	if want := "error: spec.publicURL: "; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 	for _, want := range []string{"must be an absolute http(s) URL", "path: spec.publicURL", "name: keep, namespace: x} # a comment"} {
 		if !strings.Contains(stdout, want) {
