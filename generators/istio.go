@@ -94,9 +94,13 @@ func extensionProvider(s api.Spec) (*yaml.RNode, error) {
 				Service:                      serviceHost(checkServerName, s.CheckServer.Namespace),
 				Port:                         CheckServerHTTPPort,
 				Timeout:                      durationpb.New(timeout),
+				// The protocol as docs/check-server.md states it: identity
+				// headers are removed through x-envoy-auth-headers-to-remove,
+				// refreshed session cookies go back to the browser on allow.
 				IncludeRequestHeadersInCheck: []string{"accept", "authorization", "cookie", "x-requested-with"},
 				HeadersToUpstreamOnAllow:     []string{s.IdentityHeaders.User.Header, s.IdentityHeaders.Groups.Header},
-				HeadersToDownstreamOnDeny:    []string{"content-type", "set-cookie"},
+				HeadersToDownstreamOnAllow:   []string{"set-cookie"},
+				HeadersToDownstreamOnDeny:    []string{"content-type", "location", "retry-after", "set-cookie", "www-authenticate"},
 			}}
 	default:
 		p.Provider = &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExtAuthzHttp{
