@@ -13,7 +13,7 @@ func isAuthConfig(o *fn.KubeObject) bool {
 // findAuthConfig returns the AuthConfig: the function config, or else the
 // one AuthConfig among the items (kpt fn eval without --fn-config).
 func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
-	if fc := rl.FunctionConfig; fc != nil && fc.GetKind() != "" {
+	if fc := rl.FunctionConfig; fc != nil && fc.GetKind() != "" && !placeholderConfig(fc) {
 		if isAuthConfig(fc) {
 			return fc, nil
 		}
@@ -33,6 +33,17 @@ func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
 		return nil, &fn.Result{Severity: fn.Error, Message: "no AuthConfig: pass one as the function config or put exactly one in the package"}
 	}
 	return nil, &fn.Result{Severity: fn.Error, Message: "the package holds several AuthConfigs; pass the one to render as the function config"}
+}
+
+// placeholderConfig is the empty ConfigMap kpt passes as the function config
+// when `kpt fn eval` runs without --fn-config: it means "no config".
+func placeholderConfig(fc *fn.KubeObject) bool {
+	if fc.GetKind() != "ConfigMap" || fc.GetAPIVersion() != "v1" {
+		return false
+	}
+	data, _, _ := fc.NestedStringMap("data")
+	bin, _, _ := fc.NestedStringMap("binaryData")
+	return len(data) == 0 && len(bin) == 0
 }
 
 // load decodes, defaults and validates; problems become error results with
