@@ -58,12 +58,43 @@ func upsert(doc *yaml.RNode, what, listField, key, value string, elem *yaml.RNod
 	return nil
 }
 
+// render prints the merged document. It prints until the text is stable, so
+// that merging the result again is a no-op: the YAML parser attaches a line
+// comment after an empty value with an anchor or tag (a: &x # c) to the next
+// line, and would move it once more on every run.
 func render(node *yaml.RNode) (string, error) {
+	spellNulls(node.YNode(), false)
 	out, err := node.String()
-	if err != nil {
-		return "", err
+	for i := 0; err == nil && i < 5; i++ {
+		var again *yaml.RNode
+		if again, err = yaml.Parse(out); err != nil {
+			break
+		}
+		spellNulls(again.YNode(), false)
+		var next string
+		if next, err = again.String(); err == nil && next == out {
+			return out, nil
+		}
+		out = next
 	}
-	return out, nil
+	if err != nil {
+		return "", fmt.Errorf("the merged document does not print back as YAML: %v", firstLine(err.Error()))
+	}
+	return "", fmt.Errorf("the merged document does not print stably; simplify its comments around empty values")
+}
+
+// spellNulls writes as null the empty nulls the YAML encoder would print as
+// ”: in flow collections ({a: } would become {a: ”}) and as keys, turning
+// an unset setting of somebody else's config into an empty string.
+func spellNulls(n *yaml.Node, flow bool) {
+	flow = flow || n.Style&yaml.FlowStyle != 0
+	isKey := func(i int) bool { return n.Kind == yaml.MappingNode && i%2 == 0 }
+	for i, c := range n.Content {
+		if c.Kind == yaml.ScalarNode && c.Value == "" && c.ShortTag() == yaml.NodeTagNull && (flow || isKey(i)) {
+			c.Value = "null"
+		}
+		spellNulls(c, flow)
+	}
 }
 
 func kindName(k yaml.Kind) string {

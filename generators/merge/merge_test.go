@@ -126,3 +126,31 @@ func TestDexConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowNullsStayNull: found by FuzzExtensionProvider; the encoder turned
+// the implicit null of {a} or {a: } into ” in settings meshauth does not own.
+func TestFlowNullsStayNull(t *testing.T) {
+	type scenario struct{ in, want string }
+	for name, sc := range map[string]scenario{
+		"implicit flow null":   {in: "{a}", want: "{a: null, extensionProviders: [{name: oauth2-proxy, envoyExtAuthzHttp: {service: new}}]}\n"},
+		"empty flow value":     {in: "defaultConfig: {proxyMetadata: , x: 1}\n", want: "defaultConfig: {proxyMetadata: null, x: 1}\nextensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n"},
+		"block null is kept":   {in: "a:\nb: ~\n", want: "a:\nb: ~\nextensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n"},
+		"empty string stays":   {in: "{a: ''}", want: "{a: '', extensionProviders: [{name: oauth2-proxy, envoyExtAuthzHttp: {service: new}}]}\n"},
+		"empty key":            {in: "&k : 1\n", want: "&k null: 1\nextensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n"},
+		"comment after anchor": {in: "a: &x #c\nb: !t\nc: 1\n", want: "a: &x\nb: !t\nc: 1 #c\nextensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := ExtensionProvider(sc.in, "oauth2-proxy", node(t, "name: oauth2-proxy\nenvoyExtAuthzHttp:\n  service: new\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(sc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			again, err := ExtensionProvider(got, "oauth2-proxy", node(t, "name: oauth2-proxy\nenvoyExtAuthzHttp:\n  service: new\n"))
+			if err != nil || again != got {
+				t.Errorf("merging twice changed the result (err %v):\n%s", err, cmp.Diff(got, again))
+			}
+		})
+	}
+}
