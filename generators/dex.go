@@ -75,7 +75,7 @@ func dexClient(id, name string, redirects []string, secretEnv string, public boo
 	_ = n.PipeE(yaml.SetField("name", yaml.NewStringRNode(name)))
 	_ = n.PipeE(yaml.SetField("redirectURIs", yaml.NewListRNode(redirects...)))
 	if public {
-		_ = n.PipeE(yaml.SetField("public", yaml.NewScalarRNode("true")))
+		_ = n.PipeE(yaml.SetField("public", yaml.NewRNode(&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: "true"})))
 	}
 	if secretEnv != "" {
 		_ = n.PipeE(yaml.SetField("secretEnv", yaml.NewStringRNode(secretEnv)))
