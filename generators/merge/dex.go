@@ -31,7 +31,7 @@ func DexConfig(config string, clients []DexClient, settings DexSettings) (string
 		return "", err
 	}
 	if settings.Issuer != "" {
-		if err := doc.PipeE(yaml.SetField("issuer", yaml.NewStringRNode(settings.Issuer))); err != nil {
+		if err := setString(doc, "issuer", settings.Issuer); err != nil {
 			return "", err
 		}
 	}
@@ -46,9 +46,20 @@ func DexConfig(config string, clients []DexClient, settings DexSettings) (string
 		if err != nil || oauth2.YNode().Kind != yaml.MappingNode {
 			return "", fmt.Errorf("the Dex config: oauth2 must be a mapping")
 		}
-		if err := oauth2.PipeE(yaml.SetField("passwordConnector", yaml.NewStringRNode(passwordConnector))); err != nil {
+		if err := setString(oauth2, "passwordConnector", passwordConnector); err != nil {
 			return "", err
 		}
 	}
 	return render(doc)
+}
+
+// setString sets a string field, keeping the comments of the value it
+// replaces, so that merging twice gives the same text.
+func setString(m *yaml.RNode, field, value string) error {
+	v := yaml.NewStringRNode(value)
+	if old := m.Field(field); old != nil {
+		o, n := old.Value.YNode(), v.YNode()
+		n.HeadComment, n.LineComment, n.FootComment = o.HeadComment, o.LineComment, o.FootComment
+	}
+	return m.PipeE(yaml.SetField(field, v))
 }

@@ -103,7 +103,15 @@ func TestDexConfig(t *testing.T) {
 			want:   "issuer: http://127.0.0.1:5556/dex\nstorage: {type: memory}\n",
 		},
 		"config that is not YAML": {config: "issuer: [", wantErr: "the Dex config is not valid YAML"},
-		"clients not a list":      {config: "staticClients: yes\n", clients: []DexClient{client("a")}, wantErr: "staticClients must be a list"},
+		// Found by FuzzDexConfig: a comment the parser moved onto issuer was
+		// dropped by the second merge.
+		"comments on replaced settings are kept": {
+			config:   "issuer: http://old # ours\noauth2:\n  passwordConnector: x # pw\n",
+			issuer:   "http://new",
+			password: "local",
+			want:     "issuer: http://new # ours\noauth2:\n  passwordConnector: local # pw\n",
+		},
+		"clients not a list": {config: "staticClients: yes\n", clients: []DexClient{client("a")}, wantErr: "staticClients must be a list"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := DexConfig(sc.config, sc.clients, DexSettings{Issuer: sc.issuer, PasswordConnector: sc.password})
