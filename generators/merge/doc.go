@@ -50,11 +50,19 @@ func upsert(doc *yaml.RNode, what, listField, key, value string, elem *yaml.RNod
 			continue
 		}
 		if v := yaml.NewRNode(item).Field(key); v != nil && yaml.GetValue(v.Value) == value {
-			items[i] = elem.YNode()
+			// The replaced entry's comments (and its key's) stay: they
+			// belong to the user.
+			n := elem.Copy().YNode()
+			keepComments(n, item)
+			if nk := yaml.NewRNode(n).Field(key); nk != nil {
+				keepComments(nk.Key.YNode(), v.Key.YNode())
+				keepComments(nk.Value.YNode(), v.Value.YNode())
+			}
+			items[i] = n
 			return nil
 		}
 	}
-	list.YNode().Content = append(items, elem.YNode())
+	list.YNode().Content = append(items, elem.Copy().YNode())
 	return nil
 }
 
@@ -112,4 +120,9 @@ func kindName(k yaml.Kind) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// keepComments gives a replacement node the comments of the node it replaces.
+func keepComments(to, from *yaml.Node) {
+	to.HeadComment, to.LineComment, to.FootComment = from.HeadComment, from.LineComment, from.FootComment
 }

@@ -42,6 +42,12 @@ func TestExtensionProvider(t *testing.T) {
 		"providers not a list":  {mesh: "extensionProviders: {a: b}\n", wantErr: "extensionProviders must be a list"},
 		"name taken by a tracing provider": {mesh: "extensionProviders:\n- name: oauth2-proxy\n  zipkin: {service: z}\n",
 			wantErr: `the mesh config already has a zipkin extension provider named "oauth2-proxy"; set spec.istio.providerName to another name`},
+		// Found by FuzzExtensionProvider: a comment on our entry was dropped
+		// by the next merge, so merging twice was not a no-op.
+		"comments on our entry are kept": {
+			mesh: "extensionProviders:\n# ours\n- name: oauth2-proxy # line\n  envoyExtAuthzHttp: {service: old}\n",
+			want: "extensionProviders:\n# ours\n- name: oauth2-proxy # line\n  envoyExtAuthzHttp:\n    service: new\n",
+		},
 		"grpc flavour of ours is replaced": {
 			mesh: "extensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzGrpc: {service: old}\n",
 			want: "extensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n",
