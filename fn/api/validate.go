@@ -173,7 +173,7 @@ func validateOAuth2Proxy(p OAuth2Proxy, public *url.URL, oidc OIDC, errs *FieldE
 		if ss.Redis == nil || ss.Redis.Address == "" {
 			errs.add(at+".sessionStore.redis.address", "is required with type redis, e.g. redis://redis.oauth2-proxy.svc.cluster.local:6379")
 		} else if u, err := url.Parse(ss.Redis.Address); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" || u.User != nil {
-			errs.add(at+".sessionStore.redis.address", "must be redis://host:port or rediss://host:port without a password (got %q); use passwordSecretRef", ss.Redis.Address)
+			errs.add(at+".sessionStore.redis.address", "must be redis://host:port or rediss://host:port without a password (got %q); use passwordSecretRef", redactUserInfo(ss.Redis.Address))
 		}
 		if ss.Redis != nil && ss.Redis.PasswordSecretRef != nil {
 			checkSecretRef(at+".sessionStore.redis.passwordSecretRef", *ss.Redis.PasswordSecretRef, errs)
@@ -451,4 +451,18 @@ func sortedKeysOf(m map[string]string) []string {
 	}
 	sortStrings(keys)
 	return keys
+}
+
+// redactUserInfo hides a password written into a URL, so that a message
+// quoting the URL does not spread the secret to logs and CI output.
+func redactUserInfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i {
+			return raw[:i+3] + "REDACTED" + raw[j:]
+		}
+		return raw
+	}
+	u.User = url.User("REDACTED")
+	return u.String()
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 
@@ -42,6 +43,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				}
 			}
 			fmt.Fprintln(stderr, err)
+			if strings.HasPrefix(err.Error(), "failed to read ResourceList input") {
+				fmt.Fprintln(stderr, "authconfig-fn without arguments reads a ResourceList (items and a functionConfig) on stdin, as kpt and kustomize send it; to render an AuthConfig file use: authconfig-fn render -f FILE")
+			}
 			return 1
 		}
 		return 0

@@ -11,6 +11,7 @@ import (
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"meshauth.dev/meshauth/fn/api"
 	"meshauth.dev/meshauth/fn/process"
 	"meshauth.dev/meshauth/generators"
 )
@@ -43,6 +44,14 @@ func render(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 func Render(doc []byte) (map[string]string, fn.Results, error) {
 	cfg, err := fn.ParseKubeObject(doc)
 	if err != nil {
+		// Decoding says what is wrong in the user's words, as validate does.
+		if _, errs := api.Decode(doc); len(errs) > 0 {
+			var results fn.Results
+			for _, e := range errs {
+				results = append(results, &fn.Result{Severity: fn.Error, Message: e.Message, Field: &fn.Field{Path: e.Path}})
+			}
+			return nil, results, errReported
+		}
 		return nil, nil, fmt.Errorf("the AuthConfig is not a Kubernetes object: %v", err)
 	}
 	rl := &fn.ResourceList{FunctionConfig: cfg}

@@ -17,8 +17,8 @@ func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
 		if isAuthConfig(fc) {
 			return fc, nil
 		}
-		return nil, &fn.Result{Severity: fn.Error, Message: "the function config is a " + fc.GetKind() +
-			"; pass an AuthConfig (apiVersion " + api.APIVersion + ") as the function config"}
+		return nil, &fn.Result{Severity: fn.Error, Message: "the function config is " + fc.GetKind() + " " + fc.GetAPIVersion() +
+			", not an AuthConfig; pass an AuthConfig (apiVersion " + api.APIVersion + ") as the function config"}
 	}
 	var found []*fn.KubeObject
 	for _, it := range rl.Items {
