@@ -192,33 +192,44 @@ func checkKept(t *testing.T, in, out, listField, key, ours string, owned map[str
 
 // decode reads a YAML document into plain values; keys that are not
 // strings (1: x, true: y) are spelled as strings, as JSON would see them.
+// Two keys that spell the same (-0 and 0) make the document incomparable.
 func decode(doc string) (any, error) {
 	var v any
 	if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
 		return nil, err
 	}
-	return plain(v), nil
+	return plain(v)
 }
 
-func plain(v any) any {
+func plain(v any) (any, error) {
+	var err error
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = plain(e)
+			if x[k], err = plain(e); err != nil {
+				return nil, err
+			}
 		}
-		return x
 	case map[any]any:
 		m := make(map[string]any, len(x))
 		for k, e := range x {
-			m[fmt.Sprint(k)] = plain(e)
+			key := fmt.Sprint(k)
+			if _, dup := m[key]; dup {
+				return nil, fmt.Errorf("two keys spell %q", key)
+			}
+			if m[key], err = plain(e); err != nil {
+				return nil, err
+			}
 		}
-		return m
+		return m, nil
 	case []any:
 		for i, e := range x {
-			x[i] = plain(e)
+			if x[i], err = plain(e); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return v
+	return v, nil
 }
 
 func decodeMap(t *testing.T, what, doc string) map[string]any {
@@ -246,7 +257,11 @@ func decodeNode(t *testing.T, n *yaml.RNode) any {
 	if err := n.YNode().Decode(&v); err != nil {
 		t.Fatal(err)
 	}
-	return plain(v)
+	p, err := plain(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func containsEntry(list any, want any) bool {
