@@ -15,7 +15,9 @@ import (
 // parseDocument parses a YAML mapping held in a string; an empty string is an
 // empty mapping.
 func parseDocument(what, doc string) (*yaml.RNode, error) {
-	if strings.TrimSpace(doc) == "" {
+	// Only YAML's own blanks make an empty document: a Unicode space is a
+	// string scalar, not nothing.
+	if strings.Trim(doc, " \t\r\n") == "" {
 		return yaml.NewMapRNode(nil), nil
 	}
 	node, err := yaml.Parse(doc)

@@ -39,7 +39,10 @@ func TestExtensionProvider(t *testing.T) {
 		},
 		"mesh that is not YAML": {mesh: "a: [unclosed", wantErr: "the mesh config is not valid YAML"},
 		"mesh that is a list":   {mesh: "- a\n- b\n", wantErr: "must be a YAML mapping, got a list"},
-		"providers not a list":  {mesh: "extensionProviders: {a: b}\n", wantErr: "extensionProviders must be a list"},
+		// Found by FuzzExtensionProvider: TrimSpace took U+2005 for an empty
+		// document and replaced it with a mapping.
+		"mesh that is a unicode space": {mesh: "\u2005", wantErr: "must be a YAML mapping, got a scalar"},
+		"providers not a list":         {mesh: "extensionProviders: {a: b}\n", wantErr: "extensionProviders must be a list"},
 		"name taken by a tracing provider": {mesh: "extensionProviders:\n- name: oauth2-proxy\n  zipkin: {service: z}\n",
 			wantErr: `the mesh config already has a zipkin extension provider named "oauth2-proxy"; set spec.istio.providerName to another name`},
 		// Found by FuzzExtensionProvider: a comment on our entry was dropped
