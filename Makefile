@@ -14,7 +14,7 @@ TEST_TARGETS :=
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help build render crd verify test unit
+.PHONY: help build render crd verify lint test unit
 help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
@@ -35,9 +35,15 @@ verify: build ## fail when components/ or the CRD drift from a fresh render
 	$(BIN)/authconfig-fn schema > $$tmp/crd.yaml; \
 	diff -ru components $$tmp/components && diff -u config/crd/authconfigs.meshauth.dev.yaml $$tmp/crd.yaml \
 	  || { echo "components/ or the CRD drifted: run 'make render crd' and review the diff"; exit 1; }
+	$(GO) test -count=1 -run 'TestGolden$$' ./fn/process/ \
+	  || { echo "golden files drifted: run 'go test ./... -update' and review the diff"; exit 1; }
 
-unit: ## go vet and unit tests (fuzz seed corpora included)
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-ed (run gofmt -w):"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+unit: ## unit tests (fuzz seed corpora included)
 	$(GO) test -count=1 ./...
 
-test: build verify $(TEST_TARGETS) unit ## everything CI runs
+test: build lint verify $(TEST_TARGETS) unit ## everything CI runs

@@ -70,7 +70,7 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 			merge: func(doc string) (string, error) {
 				return merge.ExtensionProvider(doc, s.Istio.ProviderName, provider)
 			},
-			baseline:     baselineMesh,
+			baseline:     meshBaselineFor(s.Istio.Istiod.Namespace, s.Istio.Istiod.Deployment),
 			baselineName: baselineMeshName,
 		}},
 	}, out.err
@@ -91,9 +91,9 @@ func extensionProvider(s api.Spec) (*yaml.RNode, error) {
 	case s.Authorizer == api.AuthorizerCheckServer:
 		p.Provider = &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExtAuthzHttp{
 			EnvoyExtAuthzHttp: &meshv1alpha1.MeshConfig_ExtensionProvider_EnvoyExternalAuthorizationHttpProvider{
-				Service:                      serviceHost(checkServerName, s.CheckServer.Namespace),
-				Port:                         CheckServerHTTPPort,
-				Timeout:                      durationpb.New(timeout),
+				Service: serviceHost(checkServerName, s.CheckServer.Namespace),
+				Port:    CheckServerHTTPPort,
+				Timeout: durationpb.New(timeout),
 				// The protocol as docs/check-server.md states it: identity
 				// headers are removed through x-envoy-auth-headers-to-remove,
 				// refreshed session cookies go back to the browser on allow.
