@@ -1,0 +1,93 @@
+package process_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kptdev/krm-functions-sdk/go/fn"
+
+	"meshauth.dev/meshauth/fn/process"
+	"meshauth.dev/meshauth/internal/bench"
+)
+
+// corpusPath is the 503-object Kubeflow package (example/ without pipelines
+// and trainer), shared with the other worktrees; benchmarks skip without it.
+var corpusPath = filepath.Join("..", "..", "..", "shared", "corpus", "kubeflow-manifests", "example-offline.yaml")
+
+// benchInput is the ResourceList kpt sends: the default AuthConfig as
+// function config and item, plus `copies` copies of the corpus (0 = none).
+func benchInput(b *testing.B, copies int) []byte {
+	b.Helper()
+	cfg, err := os.ReadFile(filepath.Join("..", "cli", "kubeflow.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pkg := &bench.Package{Name: "none.yaml"}
+	if copies > 0 {
+		data, err := os.ReadFile(corpusPath)
+		if err != nil {
+			b.Skipf("corpus not available: %v", err)
+		}
+		if pkg, err = bench.ParsePackage(filepath.Base(corpusPath), data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rl, _, err := bench.NewResourceList(pkg, cfg, copies)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rl
+}
+
+var benchInputs = []struct {
+	name   string
+	copies int
+}{{"default", 0}, {"kubeflow-503", 1}}
+
+// BenchmarkProcess is the processor alone on a parsed ResourceList.
+func BenchmarkProcess(b *testing.B) {
+	for _, in := range benchInputs {
+		b.Run(in.name, func(b *testing.B) {
+			data := benchInput(b, in.copies)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				rl, err := fn.ParseResourceList(data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if ok, err := (process.Processor{}).Process(rl); !ok || err != nil {
+					b.Fatalf("Process: ok=%v err=%v results=%v", ok, err, rl.Results)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkExecute is the whole KRM function (parse, process, write), next
+// to the no-op function built on the same SDK (the floor).
+func BenchmarkExecute(b *testing.B) {
+	noop := fn.ResourceListProcessorFunc(func(*fn.ResourceList) (bool, error) { return true, nil })
+	for _, in := range benchInputs {
+		for _, f := range []struct {
+			name string
+			p    fn.ResourceListProcessor
+		}{{"authconfig-fn", process.Processor{}}, {"noop", noop}} {
+			b.Run(in.name+"/"+f.name, func(b *testing.B) {
+				data := benchInput(b, in.copies)
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := fn.Execute(f.p, bytes.NewReader(data), io.Discard); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,288 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// FnPoint compares authconfig-fn with the no-op KRM function on one input.
+type FnPoint struct {
+	Label   string
+	Objects int     // items in the ResourceList
+	InputMB float64 // ResourceList size
+	Fn      Series
+	Floor   Series
+}
+
+// Ratio is fn / floor on median wall time.
+func (p FnPoint) Ratio() float64 { return ratio(p.Fn.Wall(), p.Floor.Wall()) }
+
+// CPURatio is fn / floor on median CPU time.
+func (p FnPoint) CPURatio() float64 { return ratio(p.Fn.CPU(), p.Floor.CPU()) }
+
+// FnMBps and FloorMBps are throughputs on median wall time.
+func (p FnPoint) FnMBps() float64    { return p.InputMB / p.Fn.Wall().Seconds() }
+func (p FnPoint) FloorMBps() float64 { return p.InputMB / p.Floor.Wall().Seconds() }
+
+// FnMsPerMB is the function's median wall time per MB of input.
+func (p FnPoint) FnMsPerMB() float64 { return float64(p.Fn.Wall().Milliseconds()) / p.InputMB }
+
+// FloorMsPerMB is the floor's median wall time per MB of input.
+func (p FnPoint) FloorMsPerMB() float64 { return float64(p.Floor.Wall().Milliseconds()) / p.InputMB }
+
+// KustomizeResult compares `kustomize build` with the exec function against
+// the same package built from the checked-in, pre-rendered components.
+type KustomizeResult struct {
+	Exec, Pre               Series
+	ExecObjects, PreObjects int
+	ExecMB, PreMB           float64
+}
+
+// Ratio is exec / pre-rendered on median wall time.
+func (k KustomizeResult) Ratio() float64 { return ratio(k.Exec.Wall(), k.Pre.Wall()) }
+
+// FnResult is the authconfig-fn half of the report.
+type FnResult struct {
+	Render  Series // `authconfig-fn render -o DIR` of the embedded default
+	Default FnPoint
+	Scaled  []FnPoint
+	Kustom  *KustomizeResult
+
+	Package        string
+	PackageObjects int
+	PackageMB      float64
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// runFn measures the KRM function against the floor.
+func (r *Runner) runFn(ctx context.Context) (*FnResult, error) {
+	res := &FnResult{}
+	fnBin, noopBin := r.bin("authconfig-fn"), r.bin("krm-noop")
+	authConfig, err := os.ReadFile(filepath.Join(r.cfg.Root, "fn/cli/kubeflow.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "meshauth-bench-fn-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	// The CLI render of the embedded default (what `make render` does).
+	n := 0
+	for i := 0; i < r.cfg.FnRuns[0]; i++ {
+		n++
+		out := filepath.Join(tmp, fmt.Sprintf("render-%d", n))
+		st, _, err := execOnce(ctx, tmp, fnBin, []string{"render", "-o", out}, nil)
+		if err != nil {
+			return nil, err
+		}
+		res.Render.Runs = append(res.Render.Runs, st)
+	}
+	r.logf("fn: CLI render of the default: median %s", res.Render.Wall())
+
+	// The default AuthConfig alone, as kpt sends it for an empty package.
+	empty := &Package{Name: "none.yaml"}
+	rl, items, err := NewResourceList(empty, authConfig, 0)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.fnPoint(ctx, "default AuthConfig, empty package", rl, items, r.cfg.FnRuns[0], tmp, fnBin, noopBin)
+	if err != nil {
+		return nil, err
+	}
+	res.Default = p
+
+	corpus, err := os.ReadFile(r.cfg.Corpus)
+	if err != nil {
+		return nil, err
+	}
+	pkg, err := ParsePackage(filepath.Base(r.cfg.Corpus), corpus)
+	if err != nil {
+		return nil, err
+	}
+	res.Package, res.PackageObjects, res.PackageMB = pkg.Name, len(pkg.Nodes), float64(pkg.Bytes)/1e6
+	for _, copies := range r.cfg.FnCopies {
+		rl, items, err := NewResourceList(pkg, authConfig, copies)
+		if err != nil {
+			return nil, err
+		}
+		label := fmt.Sprintf("%d× %s (%d objects)", copies, pkg.Name, len(pkg.Nodes)*copies)
+		p, err := r.fnPoint(ctx, label, rl, items, r.runsFor(copies), tmp, fnBin, noopBin)
+		if err != nil {
+			return nil, err
+		}
+		res.Scaled = append(res.Scaled, p)
+	}
+
+	if r.cfg.Kustomize {
+		k, err := r.runKustomize(ctx, tmp, pkg, corpus, authConfig)
+		if err != nil {
+			return nil, err
+		}
+		res.Kustom = k
+	}
+	return res, nil
+}
+
+func (r *Runner) runsFor(copies int) int {
+	if n, ok := r.cfg.FnRuns[copies]; ok {
+		return n
+	}
+	return 1
+}
+
+func (r *Runner) fnPoint(ctx context.Context, label string, rl []byte, items, runs int, dir, fnBin, noopBin string) (FnPoint, error) {
+	p := FnPoint{Label: label, Objects: items, InputMB: float64(len(rl)) / 1e6}
+	var fnOut int64
+	run := func(bin string, out *int64) func() (RunStat, error) {
+		return func() (RunStat, error) {
+			st, n, err := execOnce(ctx, dir, bin, nil, rl)
+			if out != nil {
+				*out = n
+			}
+			return st, err
+		}
+	}
+	var err error
+	p.Fn, p.Floor, err = alternate(runs, run(fnBin, &fnOut), run(noopBin, nil))
+	if err != nil {
+		return p, err
+	}
+	if fnOut == 0 {
+		return p, fmt.Errorf("%s: authconfig-fn wrote nothing", label)
+	}
+	r.logf("fn: %s: %.1f MB, fn %s, floor %s (%.2f×) over %d runs", label, p.InputMB, p.Fn.Wall(), p.Floor.Wall(), p.Ratio(), runs)
+	return p, nil
+}
+
+// runKustomize builds the Kubeflow package two ways: with authconfig-fn as an
+// exec transformer (resources mode), and with the checked-in components/
+// (rendered from the same default AuthConfig) as kustomize components. In
+// the second, the package's own objects that a component provides (Kubeflow's
+// oauth2-proxy install) are left out, as a user adopting the components would.
+func (r *Runner) runKustomize(ctx context.Context, tmp string, pkg *Package, corpus, authConfig []byte) (*KustomizeResult, error) {
+	kbin := r.bin("kustomize")
+	execDir, preDir := filepath.Join(tmp, "kustomize-exec"), filepath.Join(tmp, "kustomize-pre")
+	for _, d := range []string{execDir, preDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// With the function.
+	if err := os.WriteFile(filepath.Join(execDir, "kubeflow.yaml"), corpus, 0o644); err != nil {
+		return nil, err
+	}
+	cfg, err := yaml.Parse(string(authConfig))
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.PipeE(yaml.SetAnnotation("config.kubernetes.io/function", "exec:\n  path: "+r.bin("authconfig-fn")+"\n")); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(execDir, "authconfig.yaml"), []byte(cfg.MustString()), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(execDir, "kustomization.yaml"), []byte(
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [kubeflow.yaml]\ntransformers: [authconfig.yaml]\n"), 0o644); err != nil {
+		return nil, err
+	}
+
+	// Pre-rendered: components/ copied as is.
+	compDir := filepath.Join(r.cfg.Root, "components")
+	names, err := os.ReadDir(compDir)
+	if err != nil {
+		return nil, err
+	}
+	provided := map[string]bool{}
+	var comps []string
+	for _, e := range names {
+		if !e.IsDir() {
+			continue
+		}
+		src := filepath.Join(compDir, e.Name())
+		dst := filepath.Join(preDir, "components", e.Name())
+		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+			return nil, err
+		}
+		comps = append(comps, "components/"+e.Name())
+		files, _ := filepath.Glob(filepath.Join(src, "*.yaml"))
+		for _, f := range files {
+			if filepath.Base(f) == "kustomization.yaml" {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			nodes, err := (&kio.ByteReader{Reader: strings.NewReader(string(b)), OmitReaderAnnotations: true}).Read()
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range nodes {
+				provided[identity(n)] = true
+			}
+		}
+	}
+	var kept []*yaml.RNode
+	for _, n := range pkg.Nodes {
+		if !provided[identity(n)] {
+			kept = append(kept, n)
+		}
+	}
+	var sb strings.Builder
+	if err := (kio.ByteWriter{Writer: &sb}).Write(kept); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(preDir, "kubeflow.yaml"), []byte(sb.String()), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(preDir, "kustomization.yaml"), []byte(
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [kubeflow.yaml]\ncomponents: ["+strings.Join(comps, ", ")+"]\n"), 0o644); err != nil {
+		return nil, err
+	}
+
+	k := &KustomizeResult{}
+	var execOut, preOut *countWriter
+	build := func(dir string, out **countWriter, extra ...string) func() (RunStat, error) {
+		return func() (RunStat, error) {
+			st, cw, err := execCount(ctx, dir, kbin, append([]string{"build"}, append(extra, ".")...), nil)
+			*out = cw
+			return st, err
+		}
+	}
+	k.Exec, k.Pre, err = alternate(r.cfg.KustomizeRuns,
+		build(execDir, &execOut, "--enable-alpha-plugins", "--enable-exec"),
+		build(preDir, &preOut))
+	if err != nil {
+		return nil, err
+	}
+	k.ExecMB, k.PreMB = float64(execOut.n)/1e6, float64(preOut.n)/1e6
+	k.ExecObjects, k.PreObjects = int(execOut.docs)+1, int(preOut.docs)+1
+	r.logf("kustomize: exec %s (%d objects), pre-rendered %s (%d objects): %.2f×", k.Exec.Wall(), k.ExecObjects, k.Pre.Wall(), k.PreObjects, k.Ratio())
+	return k, nil
+}
+
+// identity is how objects are matched: group, kind, namespace, name.
+func identity(n *yaml.RNode) string {
+	g := n.GetApiVersion()
+	if i := strings.LastIndex(g, "/"); i >= 0 {
+		g = g[:i]
+	} else {
+		g = ""
+	}
+	return g + "|" + n.GetKind() + "|" + n.GetNamespace() + "|" + n.GetName()
+}
