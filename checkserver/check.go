@@ -20,17 +20,20 @@ import (
 
 // Checker makes check decisions. It is safe for concurrent use.
 type Checker struct {
-	cfg         config.Config
-	skip        *pathmatch.Matcher
-	deny        *denyShaper
-	ids         *identityMapper
-	strip       []string
-	jwt         *jwtauth.Verifier
-	tokenReview *tokenreview.Client
-	session     *session.Client
-	cache       *cache.LRU
-	metrics     *Metrics
-	log         *slog.Logger
+	cfg   config.Config
+	skip  *pathmatch.Matcher
+	deny  *denyShaper
+	ids   *identityMapper
+	strip []string
+	// The removal lists of an allow, computed once: a header the allow
+	// sets must not also be removed (Envoy removes after it sets).
+	stripButUser, stripButBoth []string
+	jwt                        *jwtauth.Verifier
+	tokenReview                *tokenreview.Client
+	session                    *session.Client
+	cache                      *cache.LRU
+	metrics                    *Metrics
+	log                        *slog.Logger
 }
 
 // NewChecker builds a Checker from a validated config. Key sets are not
@@ -55,6 +58,8 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 		strip:   stripList(append([]string{cfg.Identity.UserHeader, cfg.Identity.GroupsHeader}, cfg.Identity.StripHeaders...)...),
 		cache:   cache.New(cfg.Cache.Size, cfg.Cache.MaxTTL.Duration),
 	}
+	c.stripButUser = without(c.strip, cfg.Identity.UserHeader)
+	c.stripButBoth = without(c.strip, cfg.Identity.UserHeader, cfg.Identity.GroupsHeader)
 	for _, r := range cfg.APIRoutes {
 		c.deny.apiRoutes = append(c.deny.apiRoutes, regexp.MustCompile(r))
 	}
@@ -190,9 +195,9 @@ func (c *Checker) allow(r *Request, id authn.Identity, setCookie []string) Decis
 		Upstream: []Header{{idc.UserHeader, m.user}}}
 	if m.groups != "" {
 		d.Upstream = append(d.Upstream, Header{idc.GroupsHeader, m.groups})
-		d.Remove = without(c.strip, idc.UserHeader, idc.GroupsHeader)
+		d.Remove = c.stripButBoth
 	} else {
-		d.Remove = without(c.strip, idc.UserHeader)
+		d.Remove = c.stripButUser
 	}
 	for _, sc := range setCookie {
 		d.Downstream = append(d.Downstream, Header{"Set-Cookie", sc})

@@ -32,7 +32,7 @@ type Decision struct {
 	Upstream []Header
 	// Remove are lower-case header names to delete from the upstream request
 	// on allow. Envoy applies removals after sets, so Remove never names a
-	// header in Upstream.
+	// header in Upstream. The slice is shared between decisions: read only.
 	Remove []string
 	// Downstream are headers for the client: Location and WWW-Authenticate on
 	// deny, refreshed Set-Cookie on allow.
