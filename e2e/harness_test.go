@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"meshauth.dev/meshauth/internal/daemon"
 )
 
 // Time budgets. Every process and every wait is bounded by one of these.
@@ -181,13 +183,10 @@ func (l *logs) printf(name, format string, args ...any) {
 	fmt.Fprintf(l.get(name), time.Now().Format("15:04:05.000 ")+format+"\n", args...)
 }
 
-// proc is one started program.
+// proc is one started program and its log.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  *logBuffer
-	done chan struct{}
-	err  error // valid after done is closed
+	*daemon.Proc
+	log *logBuffer
 }
 
 // start runs bin with args and env (added to a minimal environment) until
@@ -203,38 +202,12 @@ func start(t testing.TB, ctx context.Context, lg *logs, name, bin string, args, 
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = stopTimeout
 	fmt.Fprintf(b, "$ %s %s\n", bin, strings.Join(args, " "))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
+	dp, err := daemon.Start(name, cmd)
+	if err != nil {
+		t.Fatal(err)
 	}
-	p := &proc{name: name, cmd: cmd, log: b, done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.stop() })
-	return p
-}
-
-// stop ends the process by PID and waits for it.
-func (p *proc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(stopTimeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	t.Cleanup(func() { dp.Stop(stopTimeout) })
+	return &proc{Proc: dp, log: b}
 }
 
 // run runs a program to completion within timeout and returns its combined
@@ -256,45 +229,19 @@ func run(ctx context.Context, timeout time.Duration, bin string, args []string, 
 	}
 }
 
-// waitReady polls url until it answers want (no sleeps as synchronisation:
-// a poll with a deadline), failing early when p exits.
+// waitReady polls url until it answers want (a poll with a deadline, not a
+// sleep), failing early when p exits.
 func waitReady(t testing.TB, ctx context.Context, p *proc, url string, want int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	c := &http.Client{Timeout: time.Second}
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	var last string
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := c.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		if p != nil && p.exited() {
-			t.Fatalf("%s exited before it was ready (%v); last probe of %s: %s", p.name, p.err, url, last)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s not ready within %s: GET %s: %s", nameOf(p), readyTimeout, url, last)
-		case <-tick.C:
-		}
+	var dp *daemon.Proc
+	if p != nil {
+		dp = p.Proc
 	}
-}
-
-func nameOf(p *proc) string {
-	if p == nil {
-		return "server"
+	if err := daemon.WaitHTTP(ctx, dp, url, want); err != nil {
+		t.Fatalf("%v (within %s)", err, readyTimeout)
 	}
-	return p.name
 }
 
 // serve runs an http.Handler on l until the test ends.

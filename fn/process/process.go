@@ -98,8 +98,9 @@ func (p Processor) componentsDir(cfg *fn.KubeObject) (string, error) {
 	return clean, nil
 }
 
-// identity is how objects are matched: group, kind, namespace, name.
-func identity(n *yaml.RNode) string {
+// Identity is how objects are matched between the stream and the
+// generated components: group, kind, namespace, name.
+func Identity(n *yaml.RNode) string {
 	g := n.GetApiVersion()
 	if i := strings.LastIndex(g, "/"); i >= 0 {
 		g = g[:i]

@@ -50,9 +50,9 @@ func (s *stream) find(t generators.Target) *entry {
 
 // upsert replaces the item with n's identity in place, or appends n.
 func (s *stream) upsert(n *yaml.RNode) {
-	id := identity(n)
+	id := Identity(n)
 	for _, e := range s.entries {
-		if identity(e.rnode()) == id {
+		if Identity(e.rnode()) == id {
 			e.node, e.orig = n, nil
 			return
 		}

@@ -36,14 +36,7 @@ func TestInStreamKeepsWhatItDoesNotOwn(t *testing.T) {
 
 	t.Run("mesh", func(t *testing.T) {
 		was, now := dataKey(t, in, got, "ConfigMap/istio-system/istio", "mesh")
-		for k, v := range was {
-			if k == "extensionProviders" {
-				continue
-			}
-			if !reflect.DeepEqual(now[k], v) {
-				t.Errorf("mesh key %s: was %v, now %v", k, v, now[k])
-			}
-		}
+		keysKept(t, "mesh key ", was, now, "extensionProviders")
 		kept := byName(t, now["extensionProviders"], "name")
 		for name, p := range byName(t, was["extensionProviders"], "name") {
 			if name != "oauth2-proxy" && !reflect.DeepEqual(kept[name], p) {
@@ -57,14 +50,7 @@ func TestInStreamKeepsWhatItDoesNotOwn(t *testing.T) {
 
 	t.Run("dex", func(t *testing.T) {
 		was, now := dataKey(t, in, got, "ConfigMap/auth/dex", "config.yaml")
-		for k, v := range was {
-			if k == "staticClients" {
-				continue
-			}
-			if !reflect.DeepEqual(now[k], v) {
-				t.Errorf("Dex key %s: was %v, now %v", k, v, now[k])
-			}
-		}
+		keysKept(t, "Dex key ", was, now, "staticClients")
 		clients, _ := now["staticClients"].([]any)
 		for _, c := range was["staticClients"].([]any) {
 			if !containsValue(clients, c) {
@@ -87,12 +73,19 @@ func TestInStreamKeepsWhatItDoesNotOwn(t *testing.T) {
 		if !reflect.DeepEqual(nowRoutes[1:], wasRoutes) {
 			t.Errorf("original routes changed or reordered:\nwas %v\nnow %v", wasRoutes, nowRoutes[1:])
 		}
-		for k, v := range was {
-			if k != "http" && !reflect.DeepEqual(now[k], v) {
-				t.Errorf("spec.%s: was %v, now %v", k, v, now[k])
-			}
-		}
+		keysKept(t, "spec.", was, now, "http")
 	})
+}
+
+// keysKept wants every key of was, but the one the function owns, in now
+// with the same value.
+func keysKept(t *testing.T, what string, was, now map[string]any, owned string) {
+	t.Helper()
+	for k, v := range was {
+		if k != owned && !reflect.DeepEqual(now[k], v) {
+			t.Errorf("%s%s: was %v, now %v", what, k, v, now[k])
+		}
+	}
 }
 
 // dataKey decodes data[key] of the same ConfigMap before and after.

@@ -81,12 +81,18 @@ type Series struct {
 }
 
 func (s Series) median(f func(RunStat) time.Duration) time.Duration {
-	if len(s.Runs) == 0 {
-		return 0
-	}
 	v := make([]time.Duration, len(s.Runs))
 	for i, r := range s.Runs {
 		v[i] = f(r)
+	}
+	return median(v)
+}
+
+// median of v (sorted in place); the mean of the middle two for even
+// lengths, zero for none.
+func median[T int64 | float64 | time.Duration](v []T) T {
+	if len(v) == 0 {
+		return 0
 	}
 	slices.Sort(v)
 	if len(v)%2 == 1 {

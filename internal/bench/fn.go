@@ -10,6 +10,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"meshauth.dev/meshauth/fn/process"
 )
 
 // FnPoint compares authconfig-fn with the no-op KRM function on one input.
@@ -233,13 +235,13 @@ func (r *Runner) runKustomize(ctx context.Context, tmp string, pkg *Package, cor
 				return nil, err
 			}
 			for _, n := range nodes {
-				provided[identity(n)] = true
+				provided[process.Identity(n)] = true
 			}
 		}
 	}
 	var kept []*yaml.RNode
 	for _, n := range pkg.Nodes {
-		if !provided[identity(n)] {
+		if !provided[process.Identity(n)] {
 			kept = append(kept, n)
 		}
 	}
@@ -274,15 +276,4 @@ func (r *Runner) runKustomize(ctx context.Context, tmp string, pkg *Package, cor
 	k.ExecObjects, k.PreObjects = int(execOut.docs)+1, int(preOut.docs)+1
 	r.logf("kustomize: exec %s (%d objects), pre-rendered %s (%d objects): %.2f×", k.Exec.Wall(), k.ExecObjects, k.Pre.Wall(), k.PreObjects, k.Ratio())
 	return k, nil
-}
-
-// identity is how objects are matched: group, kind, namespace, name.
-func identity(n *yaml.RNode) string {
-	g := n.GetApiVersion()
-	if i := strings.LastIndex(g, "/"); i >= 0 {
-		g = g[:i]
-	} else {
-		g = ""
-	}
-	return g + "|" + n.GetKind() + "|" + n.GetNamespace() + "|" + n.GetName()
 }

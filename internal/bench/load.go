@@ -64,18 +64,11 @@ func (p LoadPoint) RPS() float64 {
 }
 
 func (p LoadPoint) medianOf(f func(loadgen.Result) float64) float64 {
-	if len(p.Runs) == 0 {
-		return 0
-	}
 	v := make([]float64, len(p.Runs))
 	for i, r := range p.Runs {
 		v[i] = f(r)
 	}
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	return median(v)
 }
 
 // P50 and P99 are the medians over the runs, in ms.
@@ -204,12 +197,12 @@ func (r *Runner) runLoad(ctx context.Context, s *stack) (*LoadResult, error) {
 				slices.Reverse(order)
 			}
 			for _, t := range order {
-				cpu0, cpuErr := t.server.cpuTime()
+				cpu0, cpuErr := t.server.CPUTime()
 				res, err := r.loadOnce(ctx, t, c, r.cfg.Duration)
 				if err != nil {
 					return nil, err
 				}
-				cpu1, cpuErr1 := t.server.cpuTime()
+				cpu1, cpuErr1 := t.server.CPUTime()
 				p := lr.Points[t.Key+"/"+strconv.Itoa(c)]
 				p.Runs = append(p.Runs, res)
 				if cpuErr == nil && cpuErr1 == nil {
@@ -223,7 +216,7 @@ func (r *Runner) runLoad(ctx context.Context, s *stack) (*LoadResult, error) {
 	if r.cfg.RSSDuration > 0 {
 		t := lr.Targets[1] // cached allow over HTTP
 		c := slices.Max(r.cfg.Conns)
-		pid := s.cs.proc.cmd.Process.Pid
+		pid := s.cs.proc.Cmd.Process.Pid
 		startRSS, _, _ := vmRSS(pid)
 		res, err := r.loadOnce(ctx, t, c, r.cfg.RSSDuration)
 		if err != nil {
@@ -233,7 +226,7 @@ func (r *Runner) runLoad(ctx context.Context, s *stack) (*LoadResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		o2p, _, _ := vmRSS(s.o2p.cmd.Process.Pid)
+		o2p, _, _ := vmRSS(s.o2p.Cmd.Process.Pid)
 		lr.RSS = &RSSResult{Duration: r.cfg.RSSDuration, Target: t.Label + " (" + t.Proto + ")", Conns: c, RPS: res.RPS, Errors: res.Errors,
 			RSSMiB: float64(rss) / 1024, HWMMiB: float64(hwm) / 1024, StartMiB: float64(startRSS) / 1024, O2PRSSMiB: float64(o2p) / 1024}
 		r.logf("load: %s run: %.0f req/s, check-server VmRSS %.1f MiB (peak %.1f, %.1f before)", r.cfg.RSSDuration, res.RPS, lr.RSS.RSSMiB, lr.RSS.HWMMiB, lr.RSS.StartMiB)

@@ -11,16 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"meshauth.dev/meshauth/internal/daemon"
 )
 
 // proc is one server the benchmarks started; it is stopped by its PID.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	out  *tailBuffer
-	done chan struct{}
+	*daemon.Proc
+	out *tailBuffer
 }
 
 // tailBuffer keeps the last 64 KiB of a process's output for error messages.
@@ -51,45 +50,26 @@ func (b *tailBuffer) String() string {
 	return s
 }
 
-// start runs a server in dir with env added to a minimal environment.
+// startProc runs a server in dir with env added to a minimal environment.
 func (r *Runner) startProc(name, dir, bin string, args, env []string) (*proc, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir}, env...)
-	p := &proc{name: name, cmd: cmd, out: &tailBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
+	out := &tailBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	pp, err := daemon.Start(name, cmd)
+	if err != nil {
+		return nil, err
 	}
-	go func() { _ = cmd.Wait(); close(p.done) }()
+	p := &proc{Proc: pp, out: out}
 	r.procs = append(r.procs, p)
 	return p, nil
-}
-
-// stop sends SIGTERM, then SIGKILL after 5 s.
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
 }
 
 // stopAll stops every started server, newest first.
 func (r *Runner) stopAll() {
 	for i := len(r.procs) - 1; i >= 0; i-- {
-		r.procs[i].stop()
+		r.procs[i].Stop(5 * time.Second)
 	}
 	r.procs = nil
 }
@@ -98,24 +78,10 @@ func (r *Runner) stopAll() {
 func waitHTTP(ctx context.Context, p *proc, url string, status int) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		if p.exited() {
-			return fmt.Errorf("%s exited before %s answered:\n%s", p.name, url, p.out)
-		}
-		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == status {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %s did not answer %d within 30s:\n%s", p.name, url, status, p.out)
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := daemon.WaitHTTP(ctx, p.Proc, url, status); err != nil {
+		return fmt.Errorf("%w\n%s", err, p.out)
 	}
+	return nil
 }
 
 // freeAddr returns 127.0.0.1:<port> that was free a moment ago.
@@ -158,32 +124,4 @@ func ServeNull(addr string) error {
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	return srv.ListenAndServe()
-}
-
-// cpuTime is the user+system CPU the process has used so far, from
-// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s: the
-// USER_HZ every Linux ABI fixes at 100).
-func (p *proc) cpuTime() (time.Duration, error) {
-	if p == nil || p.cmd.Process == nil {
-		return 0, fmt.Errorf("no process")
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces; count from its closing paren.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("%s: unreadable /proc stat", p.name)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("%s: short /proc stat", p.name)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("%s: unreadable /proc stat", p.name)
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
