@@ -121,14 +121,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	var gs *grpc.Server
 	if s.grpcLis != nil {
-		gs = grpc.NewServer(
-			grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-			// A check is a short unary call: a fixed pool of stream workers
-			// saves a goroutine (and its stack growth) per call.
-			grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
-			grpc.SharedWriteBuffer(true),
-		)
-		authv3.RegisterAuthorizationServer(gs, &GRPCServer{Checker: s.Checker})
+		gs = NewGRPCServer(s.Checker)
 		g.Go(func() error { return gs.Serve(s.grpcLis) })
 	}
 	s.log.Info("check-server started", "http", addrString(s.HTTPAddr), "grpc", addrString(s.GRPCAddr), "ops", addrString(s.OpsAddr))
@@ -161,6 +154,20 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.Join(errs...)
 	})
 	return g.Wait()
+}
+
+// NewGRPCServer is the gRPC server check-server runs, with the
+// Authorization service registered.
+func NewGRPCServer(c *Checker) *grpc.Server {
+	gs := grpc.NewServer(
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// A check is a short unary call: a fixed pool of stream workers
+		// saves a goroutine (and its stack growth) per call.
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
+		grpc.SharedWriteBuffer(true),
+	)
+	authv3.RegisterAuthorizationServer(gs, &GRPCServer{Checker: c})
+	return gs
 }
 
 func addrString(a net.Addr) string {

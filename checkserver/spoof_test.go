@@ -84,8 +84,19 @@ func TestGRPCHeaderMap(t *testing.T) {
 	type scenario struct {
 		headers    []*corev3.HeaderValue
 		wantStatus int
+		wantRemove []string
 	}
 	tests := map[string]scenario{
+		"spoofed identity headers in header_map are removed": {
+			headers: []*corev3.HeaderValue{
+				{Key: "authorization", RawValue: []byte("Bearer " + tok)},
+				{Key: "kubeflow_userid", RawValue: []byte("admin@example.com")},
+				{Key: "X-Auth-Request-Email", RawValue: []byte("admin@example.com")},
+				{Key: "kubeflow_userid", RawValue: []byte("root@example.com")},
+			},
+			wantStatus: 200,
+			wantRemove: []string{"kubeflow_userid", "x-auth-request-email"},
+		},
 		"single raw authorization allowed": {
 			headers:    []*corev3.HeaderValue{{Key: "authorization", RawValue: []byte("Bearer " + tok)}},
 			wantStatus: 200,
@@ -105,6 +116,9 @@ func TestGRPCHeaderMap(t *testing.T) {
 			}}})
 			if got.Status != tc.wantStatus {
 				t.Fatalf("status %d, want %d", got.Status, tc.wantStatus)
+			}
+			if strings.Join(got.Remove, ",") != strings.Join(tc.wantRemove, ",") {
+				t.Errorf("removes %q, want %q", got.Remove, tc.wantRemove)
 			}
 		})
 	}
