@@ -23,7 +23,7 @@ func main() {
 	flag.StringVar(&cfg.Corpus, "corpus", "../shared/corpus/kubeflow-manifests/example-offline.yaml", "the Kubeflow package")
 	flag.StringVar(&cfg.Out, "o", "BENCHMARKS.md", "report to write")
 	copies := flag.String("fn-copies", "1,2,5,10", "package copies for the authconfig-fn rows (empty: skip)")
-	runs := flag.String("fn-runs", "0:5,1:3,2:2,5:1,10:1", "runs per copies (0 = default render)")
+	runs := flag.String("fn-runs", "0:5,1:3,2:3,5:2,10:1", "runs per copies (0 = default render)")
 	flag.BoolVar(&cfg.Kustomize, "kustomize", true, "kustomize build rows")
 	flag.IntVar(&cfg.KustomizeRuns, "kustomize-runs", 2, "kustomize builds per side")
 	flag.DurationVar(&cfg.Duration, "d", 2*time.Second, "one load run (0: skip the check-server rows)")
