@@ -147,55 +147,24 @@ func inCluster(issuer string) bool {
 
 func checkServerDeployment(s api.Spec, cfg string) *appsv1.Deployment {
 	cs := s.CheckServer
-	probe := func(path string) *corev1.Probe {
-		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-			Path: path, Port: intstr.FromString("ops"),
-		}}, PeriodSeconds: 5, TimeoutSeconds: 2}
-	}
-	return &appsv1.Deployment{
-		TypeMeta:   typeMeta("apps/v1", "Deployment"),
-		ObjectMeta: objectMeta(cs.Namespace, checkServerName, appLabels(checkServerName)),
-		Spec: appsv1.DeploymentSpec{
-			Replicas: cs.Replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: selectorLabels(checkServerName)},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      appLabels(checkServerName),
-					Annotations: map[string]string{ConfigHashAnnotation: hash(cfg)},
-				},
-				Spec: corev1.PodSpec{
-					ServiceAccountName: checkServerName,
-					SecurityContext:    restrictedPod(),
-					// Spread replicas so one node going down does not take
-					// authentication with it.
-					TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{
-						MaxSkew: 1, TopologyKey: "kubernetes.io/hostname",
-						WhenUnsatisfiable: corev1.ScheduleAnyway,
-						LabelSelector:     &metav1.LabelSelector{MatchLabels: selectorLabels(checkServerName)},
-					}},
-					Containers: []corev1.Container{{
-						Name:  checkServerName,
-						Image: cs.Image,
-						Args:  []string{"--config=/etc/check-server/" + checkServerConfigFile},
-						Ports: []corev1.ContainerPort{
-							{Name: "http", ContainerPort: CheckServerHTTPPort, Protocol: corev1.ProtocolTCP},
-							{Name: "grpc", ContainerPort: CheckServerGRPCPort, Protocol: corev1.ProtocolTCP},
-							{Name: "ops", ContainerPort: CheckServerOpsPort, Protocol: corev1.ProtocolTCP},
-						},
-						LivenessProbe:   probe("/healthz"),
-						ReadinessProbe:  probe("/readyz"),
-						Resources:       requests("50m", "64Mi"),
-						SecurityContext: restrictedContainer(),
-						VolumeMounts:    []corev1.VolumeMount{{Name: "config", MountPath: "/etc/check-server", ReadOnly: true}},
-					}},
-					Volumes: []corev1.Volume{{
-						Name: "config",
-						VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: checkServerName},
-						}},
-					}},
-				},
-			},
+	return workload(cs.Namespace, checkServerName, cs.Replicas, cfg, "/etc/check-server", corev1.PodSpec{
+		// Spread replicas so one node going down does not take
+		// authentication with it.
+		TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{
+			MaxSkew: 1, TopologyKey: "kubernetes.io/hostname",
+			WhenUnsatisfiable: corev1.ScheduleAnyway,
+			LabelSelector:     &metav1.LabelSelector{MatchLabels: selectorLabels(checkServerName)},
+		}},
+	}, corev1.Container{
+		Image: cs.Image,
+		Args:  []string{"--config=/etc/check-server/" + checkServerConfigFile},
+		Ports: []corev1.ContainerPort{
+			{Name: "http", ContainerPort: CheckServerHTTPPort, Protocol: corev1.ProtocolTCP},
+			{Name: "grpc", ContainerPort: CheckServerGRPCPort, Protocol: corev1.ProtocolTCP},
+			{Name: "ops", ContainerPort: CheckServerOpsPort, Protocol: corev1.ProtocolTCP},
 		},
-	}
+		LivenessProbe:  httpProbe("/healthz", "ops", 5),
+		ReadinessProbe: httpProbe("/readyz", "ops", 5),
+		Resources:      requests("50m", "64Mi"),
+	})
 }

@@ -85,53 +85,20 @@ func oauth2ProxyDeployment(s api.Spec, cfg string) *appsv1.Deployment {
 	if r := p.SessionStore.Redis; r != nil && r.PasswordSecretRef != nil {
 		env = append(env, secretEnv("OAUTH2_PROXY_REDIS_PASSWORD", *r.PasswordSecretRef))
 	}
-	probe := func(path string) *corev1.Probe {
-		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-			Path: path, Port: intstr.FromString("http"),
-		}}, PeriodSeconds: 10, TimeoutSeconds: 2}
-	}
-	return &appsv1.Deployment{
-		TypeMeta:   typeMeta("apps/v1", "Deployment"),
-		ObjectMeta: objectMeta(p.Namespace, oauth2ProxyName, appLabels(oauth2ProxyName)),
-		Spec: appsv1.DeploymentSpec{
-			Replicas: p.Replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: selectorLabels(oauth2ProxyName)},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      appLabels(oauth2ProxyName),
-					Annotations: map[string]string{ConfigHashAnnotation: hash(cfg)},
-				},
-				Spec: corev1.PodSpec{
-					ServiceAccountName:           oauth2ProxyName,
-					AutomountServiceAccountToken: ptr(false),
-					SecurityContext:              restrictedPod(),
-					Containers: []corev1.Container{{
-						Name:  oauth2ProxyName,
-						Image: p.Image,
-						Args:  []string{"--config=/etc/oauth2-proxy/" + configFile},
-						Env:   env,
-						Ports: []corev1.ContainerPort{
-							{Name: "http", ContainerPort: oauth2ProxyPort, Protocol: corev1.ProtocolTCP},
-							{Name: "metrics", ContainerPort: oauth2ProxyMetricsPort, Protocol: corev1.ProtocolTCP},
-						},
-						LivenessProbe:   probe("/ping"),
-						ReadinessProbe:  probe("/ready"),
-						Resources:       requests("10m", "32Mi"),
-						SecurityContext: restrictedContainer(),
-						VolumeMounts: []corev1.VolumeMount{{
-							Name: "config", MountPath: "/etc/oauth2-proxy", ReadOnly: true,
-						}},
-					}},
-					Volumes: []corev1.Volume{{
-						Name: "config",
-						VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: oauth2ProxyName},
-						}},
-					}},
-				},
-			},
+	return workload(p.Namespace, oauth2ProxyName, p.Replicas, cfg, "/etc/oauth2-proxy", corev1.PodSpec{
+		AutomountServiceAccountToken: ptr(false),
+	}, corev1.Container{
+		Image: p.Image,
+		Args:  []string{"--config=/etc/oauth2-proxy/" + configFile},
+		Env:   env,
+		Ports: []corev1.ContainerPort{
+			{Name: "http", ContainerPort: oauth2ProxyPort, Protocol: corev1.ProtocolTCP},
+			{Name: "metrics", ContainerPort: oauth2ProxyMetricsPort, Protocol: corev1.ProtocolTCP},
 		},
-	}
+		LivenessProbe:  httpProbe("/ping", "http", 10),
+		ReadinessProbe: httpProbe("/ready", "http", 10),
+		Resources:      requests("10m", "32Mi"),
+	})
 }
 
 func secretEnv(name string, ref api.SecretKeyRef) corev1.EnvVar {
