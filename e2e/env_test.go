@@ -223,19 +223,7 @@ func (e *env) startOAuth2Proxy(registry map[string]string) {
 	}
 	dep := e.r.find(t, "apps", "Deployment", ns, "oauth2-proxy")
 	c := container(t, dep, "oauth2-proxy")
-	var args []string
-	list, _ := c["args"].([]any)
-	sawConfig := false
-	for _, a := range list {
-		s, _ := a.(string)
-		if strings.HasPrefix(s, "--config=") {
-			s, sawConfig = "--config="+e.o2pCfgPath, true
-		}
-		args = append(args, s)
-	}
-	if !sawConfig {
-		t.Fatalf("%s: the container args %v do not pass --config=", dep, list)
-	}
+	args := argsWithConfig(t, dep.String(), c, e.o2pCfgPath)
 	port := freePort(t)
 	e.o2pAddr = hostPort(port)
 	args = append(args, "--http-address="+e.o2pAddr, "--metrics-address="+hostPort(freePort(t)))
@@ -281,19 +269,7 @@ func (e *env) startCheckServer(registry map[string]string) {
 	}
 	dep := e.r.find(t, "apps", "Deployment", ns, "check-server")
 	c := container(t, dep, "check-server")
-	var args []string
-	list, _ := c["args"].([]any)
-	sawConfig := false
-	for _, a := range list {
-		s, _ := a.(string)
-		if strings.HasPrefix(s, "--config=") {
-			s, sawConfig = "--config="+path, true
-		}
-		args = append(args, s)
-	}
-	if !sawConfig {
-		t.Fatalf("%s: the container args %v do not pass --config=", dep, list)
-	}
+	args := argsWithConfig(t, dep.String(), c, path)
 	envv := containerEnv(t, dep.String(), c, testSecrets())
 	e.lg.printf("check-server", "config (emitted + overrides):\n%s", text)
 	bin := binary(t, "check-server")
@@ -401,4 +377,24 @@ func (e *env) gatewayConfig(registry map[string]string) gatewayConfig {
 	addVS(object{where: "stand-in", m: dash})
 	addVS(object{where: "stand-in", m: standInDexVS(gwName)})
 	return gc
+}
+
+// argsWithConfig is the container's args as emitted, with --config= pointed
+// at path: the emitted workload must pass its config file by flag.
+func argsWithConfig(t *testing.T, dep string, c map[string]any, path string) []string {
+	t.Helper()
+	var args []string
+	list, _ := c["args"].([]any)
+	sawConfig := false
+	for _, a := range list {
+		s, _ := a.(string)
+		if strings.HasPrefix(s, "--config=") {
+			s, sawConfig = "--config="+path, true
+		}
+		args = append(args, s)
+	}
+	if !sawConfig {
+		t.Fatalf("%s: the container args %v do not pass --config=", dep, list)
+	}
+	return args
 }
