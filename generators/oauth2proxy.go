@@ -34,29 +34,9 @@ func OAuth2Proxy(c api.AuthConfig) (Component, error) {
 	}
 	var out collect
 	out.add(namespace(ns))
-	out.add(fromTyped(&corev1.ServiceAccount{
-		TypeMeta:   typeMeta("v1", "ServiceAccount"),
-		ObjectMeta: objectMeta(ns, oauth2ProxyName, appLabels(oauth2ProxyName)),
-	}))
-	out.add(fromTyped(&corev1.ConfigMap{
-		TypeMeta:   typeMeta("v1", "ConfigMap"),
-		ObjectMeta: objectMeta(ns, oauth2ProxyName, appLabels(oauth2ProxyName)),
-		Data:       map[string]string{configFile: cfg},
-	}))
-	out.add(fromTyped(oauth2ProxyDeployment(s, cfg)))
-	out.add(fromTyped(&corev1.Service{
-		TypeMeta:   typeMeta("v1", "Service"),
-		ObjectMeta: objectMeta(ns, oauth2ProxyName, appLabels(oauth2ProxyName)),
-		Spec: corev1.ServiceSpec{
-			Selector: selectorLabels(oauth2ProxyName),
-			Ports: []corev1.ServicePort{{
-				Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP,
-			}},
-		},
-	}))
-	if *s.OAuth2Proxy.Replicas > 1 {
-		out.add(fromTyped(pdb(ns, oauth2ProxyName)))
-	}
+	out.addWorkload(oauth2ProxyDeployment(s, cfg), configFile, cfg, corev1.ServicePort{
+		Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP,
+	})
 	out.add(istioObject("networking.istio.io/v1", "VirtualService", ns, oauth2ProxyName, &networking.VirtualService{
 		Gateways: []string{s.Gateway.Name},
 		Hosts:    []string{"*"},

@@ -41,6 +41,31 @@ func workload(ns, name string, replicas *int32, cfg, mountPath string, pod corev
 	}
 }
 
+// addWorkload emits what every meshauth workload ships, in this order: its
+// ServiceAccount, its ConfigMap (cfg under file), the Deployment, the
+// Service on ports and, with more than one replica, a PodDisruptionBudget.
+func (c *collect) addWorkload(dep *appsv1.Deployment, file, cfg string, ports ...corev1.ServicePort) {
+	ns, name := dep.Namespace, dep.Name
+	c.add(fromTyped(&corev1.ServiceAccount{
+		TypeMeta:   typeMeta("v1", "ServiceAccount"),
+		ObjectMeta: objectMeta(ns, name, appLabels(name)),
+	}))
+	c.add(fromTyped(&corev1.ConfigMap{
+		TypeMeta:   typeMeta("v1", "ConfigMap"),
+		ObjectMeta: objectMeta(ns, name, appLabels(name)),
+		Data:       map[string]string{file: cfg},
+	}))
+	c.add(fromTyped(dep))
+	c.add(fromTyped(&corev1.Service{
+		TypeMeta:   typeMeta("v1", "Service"),
+		ObjectMeta: objectMeta(ns, name, appLabels(name)),
+		Spec:       corev1.ServiceSpec{Selector: selectorLabels(name), Ports: ports},
+	}))
+	if r := dep.Spec.Replicas; r != nil && *r > 1 {
+		c.add(fromTyped(pdb(ns, name)))
+	}
+}
+
 // httpProbe is a GET of path on the named container port.
 func httpProbe(path, port string, periodSeconds int32) *corev1.Probe {
 	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
