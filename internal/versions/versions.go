@@ -20,6 +20,23 @@ const (
 	// DexModuleVersion is the commit tagged v2.45.1 (2026-03-03).
 	DexModuleVersion = "v0.0.0-20260303133905-11d2eeb52b42"
 
+	// Hydra is Ory Hydra, the second (OpenID-certified) provider of the e2e.
+	Hydra       = "v2.3.0"
+	HydraModule = "github.com/ory/hydra/v2"
+
+	// KubeAPIServer and Etcd are the real API server the tests start.
+	// tools/kube-apiserver pins every staging module to StagingVersion.
+	KubeAPIServer       = "v1.37.2"
+	KubeAPIServerModule = "k8s.io/kubernetes"
+	KubeStagingVersion  = "v0.37.2"
+	Etcd                = "v3.6.16"
+	EtcdModule          = "go.etcd.io/etcd/server/v3"
+
+	// Istio is the istio.io/istio commit whose istiod code e2e/istiod runs
+	// (validation and xDS generation); not a binary the function emits.
+	IstioModule        = "istio.io/istio"
+	IstioModuleVersion = "v0.0.0-20260827124520-eed52ebb66ad"
+
 	// OAuth2ProxyImage and DexImage are the images the function emits by default.
 	OAuth2ProxyImage = "quay.io/oauth2-proxy/oauth2-proxy:" + OAuth2Proxy
 	DexImage         = "ghcr.io/dexidp/dex:" + Dex

@@ -53,6 +53,10 @@ func TestWrapperModulesPinTheseVersions(t *testing.T) {
 	for _, c := range []struct{ gomod, module, version string }{
 		{"oauth2-proxy/go.mod", OAuth2ProxyModule, OAuth2Proxy},
 		{"dex/go.mod", DexModule, DexModuleVersion},
+		{"hydra/go.mod", HydraModule, Hydra},
+		{"kube-apiserver/go.mod", KubeAPIServerModule, KubeAPIServer},
+		{"etcd/go.mod", EtcdModule, Etcd},
+		{"../e2e/istiod/go.mod", IstioModule, IstioModuleVersion},
 	} {
 		got := requires(t, filepath.Join(root, c.gomod))[c.module]
 		if got != c.version {
