@@ -31,7 +31,7 @@ func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
 	}
 	var found []*fn.KubeObject
 	for _, it := range rl.Items {
-		if isAuthConfig(it) && (fc == nil || !sameAuthConfig(it, fc)) {
+		if isAuthConfig(it) && (fc == nil || !sameAuthConfig(it, fc)) && !containsAuthConfig(found, it) {
 			found = append(found, it)
 		}
 	}
@@ -77,6 +77,17 @@ func sameAuthConfig(item, fc *fn.KubeObject) bool {
 	a, _, _ := item.NestedSubObject("spec")
 	b, _, _ := fc.NestedSubObject("spec")
 	return a.String() == b.String()
+}
+
+// containsAuthConfig: an overlay's exec and container flavours are one
+// AuthConfig to kpt fn eval, not two.
+func containsAuthConfig(list []*fn.KubeObject, o *fn.KubeObject) bool {
+	for _, x := range list {
+		if sameAuthConfig(x, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // stackMarkAnnotation marks the copy of the AuthConfig a kustomize run
