@@ -39,7 +39,7 @@ func TestDecode(t *testing.T) {
 		"aliases are followed":  {doc: "metadata: {name: &n a, labels: {x: *n}}\n"},
 		"two documents":         {doc: "kind: AuthConfig\nmetadata: {name: a}\n---\nkind: AuthConfig\nmetadata: {name: b}\n", want: []string{`(document): holds 2 YAML documents (AuthConfig "a" at line 1, AuthConfig "b" at line 4)`}},
 		"tabs: line and column": {doc: "spec:\n  gateway:\n  \tname: x\n", want: []string{"(document): line 3, column 3: a tab indents this line"}},
-		"billion laughs": {doc: laughs(), want: []string{"(document): expands to more than 100000 values", "x: unknown field", "y: unknown field"}},
+		"billion laughs":        {doc: laughs(), want: []string{"(document): expands to more than 100000 values", "x: unknown field", "y: unknown field"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, errs := Decode([]byte(sc.doc))
