@@ -35,7 +35,7 @@ func TestDecode(t *testing.T) {
 		},
 		"int32 range":           {doc: "spec: {oauth2Proxy: {replicas: 3000000000}}\n", want: []string{"spec.oauth2Proxy.replicas: must be a whole number, got the number 3000000000"}},
 		"custom tag":            {doc: "spec: {publicURL: !url x}\n", want: []string{"spec.publicURL: must be a string, got a value tagged !url"}},
-		"merge key":             {doc: "base: &b {publicURL: x}\nspec:\n  <<: *b\n", want: []string{"base: unknown field", "spec: has a key that is"}},
+		"merge key":             {doc: "base: &b {publicURL: x}\nspec:\n  <<: *b\n", want: []string{"base: unknown field", "spec: has a key that is a merge key <<"}},
 		"aliases are followed":  {doc: "metadata: {name: &n a, labels: {x: *n}}\n"},
 		"two documents":         {doc: "kind: AuthConfig\nmetadata: {name: a}\n---\nkind: AuthConfig\nmetadata: {name: b}\n", want: []string{`(document): holds 2 YAML documents (AuthConfig "a" at line 1, AuthConfig "b" at line 4)`}},
 		"tabs: line and column": {doc: "spec:\n  gateway:\n  \tname: x\n", want: []string{"(document): line 3, column 3: a tab indents this line"}},

@@ -166,8 +166,8 @@ func (d *decoder) mapping(n *yaml.Node, path string, each func(key string, val *
 		for k.Kind == yaml.AliasNode {
 			k = k.Alias
 		}
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
-			d.typeError(path, "has a key that is %s at line %d; keys are plain names (YAML merge keys << are not supported either)", describe(k), k.Line)
+		if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" || k.Tag == "!!null" || k.Value == "" {
+			d.errs.add(at(path), "has a key that is %s at line %d; keys are plain names (YAML merge keys << are not supported either)", describeKey(k), k.Line)
 			continue
 		}
 		keyPath := join(path, k.Value)
@@ -253,4 +253,14 @@ func clip(s string) string {
 		return string([]rune(s)[:40]) + "…"
 	}
 	return s
+}
+
+func describeKey(k *yaml.Node) string {
+	if k.Tag == "!!merge" {
+		return "a merge key <<"
+	}
+	if k.Kind == yaml.ScalarNode && (k.Tag == "!!null" || k.Value == "") {
+		return "empty"
+	}
+	return describe(k)
 }
