@@ -44,7 +44,7 @@ func TestTwoAuthConfigsKustomize(t *testing.T) {
 	r := run(t, tmp, nil, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
 	want := `the stream holds 2 AuthConfigs ("staging" (the function config), "kubeflow" (rendered earlier in this kustomize build))`
 	if r.err == nil || !strings.Contains(r.stderr, want) {
-		t.Fatalf("kustomize build with two AuthConfigs: want a failure naming both (%s), got %v\nstdout:\n%s", want, r, clip(r.stdout))
+		t.Fatalf("kustomize build with two AuthConfigs: want a failure naming both (%s), got %v\nstdout: %s", want, r, kinds(r.stdout))
 	}
 
 	// One AuthConfig: the copy it leaves is local-config and never printed.
