@@ -28,3 +28,22 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLoad: decode + default + validate of a typical AuthConfig, and of
+// one with every kind of problem.
+func BenchmarkLoad(b *testing.B) {
+	for name, file := range map[string]string{
+		"valid":       "../../overlays/m2m/authconfig.yaml",
+		"every-error": "../../testdata/bad/60-every-problem-at-once.yaml",
+	} {
+		doc, err := os.ReadFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				Load(doc)
+			}
+		})
+	}
+}
