@@ -137,3 +137,19 @@ func TestLoadCapsTheErrorCount(t *testing.T) {
 		t.Fatalf("got %d errors, want %d and a count of the rest; last: %v", len(errs), MaxErrors+1, errs[len(errs)-1])
 	}
 }
+
+// TestMisspelledSectionKeepsInnerProblems: a misspelled section is reported,
+// and a problem inside the defaulted section it probably meant is still
+// reported (the fields there were not decoded, so nothing explains it).
+func TestMisspelledSectionKeepsInnerProblems(t *testing.T) {
+	doc := "apiVersion: meshauth.dev/v1alpha1\nkind: AuthConfig\nmetadata: {name: a}\nspec:\n" +
+		"  publicURL: https://a.example.com\n  oidc: {scopes: [openid]}\n  oauth2proxy: {replicas: 1}\n"
+	_, errs := Load([]byte(doc))
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Path)
+	}
+	if diff := cmp.Diff([]string{"spec.oauth2Proxy.cookie.refresh", "spec.oauth2proxy"}, got); diff != "" {
+		t.Errorf("paths (-want +got):\n%s\n%v", diff, errs)
+	}
+}

@@ -22,10 +22,13 @@ const maxNodes = 100_000
 // like every other.
 type decoder struct {
 	errs FieldErrors
-	// failed are paths whose value could not be decoded (or that a
-	// misspelled key probably meant): validation problems at or under them
-	// are consequences, not news.
+	// failed are paths whose value could not be decoded: validation
+	// problems at or under them are consequences, not news.
 	failed []string
+	// meant are fields a misspelled key probably meant, absent themselves:
+	// a problem exactly there ("is required") is a consequence; problems
+	// inside them are still reported.
+	meant []string
 	// fatal means the document could not be walked at all.
 	fatal bool
 	nodes int
@@ -49,6 +52,11 @@ func (d *decoder) typeError(path, format string, args ...any) {
 func (d *decoder) covers(path string) bool {
 	for _, f := range d.failed {
 		if path == f || strings.HasPrefix(path, f+".") || strings.HasPrefix(path, f+"[") {
+			return true
+		}
+	}
+	for _, m := range d.meant {
+		if path == m {
 			return true
 		}
 	}
@@ -185,7 +193,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, each func(key string, val *
 }
 
 // unknownField reports a key the type has no field for, with the closest
-// known name; a suggested field the mapping does not set is marked failed,
+// known name; a suggested field the mapping does not set is marked meant,
 // so its "is required" is not reported on top.
 func (d *decoder) unknownField(n *yaml.Node, key, keyPath, path string, fields map[string]int) {
 	names := make([]string, 0, len(fields))
@@ -200,7 +208,7 @@ func (d *decoder) unknownField(n *yaml.Node, key, keyPath, path string, fields m
 	}
 	d.errs.add(keyPath, "unknown field; did you mean %q?", best)
 	if mappingValue(n, best) == nil {
-		d.failed = append(d.failed, join(path, best))
+		d.meant = append(d.meant, join(path, best))
 	}
 }
 
