@@ -8,6 +8,7 @@ FUZZTIME ?= 1m
 FUZZPARALLEL ?= 1
 FUZZMINIMIZETIME ?= 10s
 FUZZ_TARGETS := \
+	./fn/api:FuzzLoad \
 	./fn/process:FuzzProcess \
 	./generators/merge:FuzzExtensionProvider \
 	./generators/merge:FuzzDexConfig

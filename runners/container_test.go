@@ -1,6 +1,7 @@
 package runners_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +35,7 @@ func podmanReady(t *testing.T) {
 	tool(t, "authconfig-fn")
 	root := repoRoot(t)
 	podmanOnce.Do(func() {
-		script := filepath.Join(root, "..", "shared", "tools", "podman-sandbox.sh")
+		script := sandboxScript(t, root)
 		setup := func() bool {
 			if _, err := os.Stat(script); err != nil {
 				podmanOnce.skip = "podman cannot run containers here and " + script + " is missing"
@@ -45,6 +46,7 @@ func podmanReady(t *testing.T) {
 				return false
 			}
 			r := run(t, root, nil, "sh", script)
+			passSandboxNotes(t, r.stderr)
 			if r.err != nil || !strings.Contains(r.stdout, "podman ready") {
 				podmanOnce.skip = "podman cannot run containers here (" + script + " failed: " + strings.TrimSpace(r.stderr) + ")"
 				return false
@@ -77,6 +79,38 @@ func podmanReady(t *testing.T) {
 	}
 	if podmanOnce.err != nil {
 		t.Fatalf("building or running the images: %v", podmanOnce.err)
+	}
+}
+
+// sandboxScript is ../shared/tools/podman-sandbox.sh next to the checkout;
+// in a git worktree, next to the main checkout (the worktree's own parent
+// holds only worktrees).
+func sandboxScript(t *testing.T, root string) string {
+	rel := filepath.Join("..", "shared", "tools", "podman-sandbox.sh")
+	script := filepath.Join(root, rel)
+	if _, err := os.Stat(script); err == nil {
+		return script
+	}
+	if r := run(t, root, nil, "git", "rev-parse", "--path-format=absolute", "--git-common-dir"); r.err == nil {
+		if alt := filepath.Join(filepath.Dir(strings.TrimSpace(r.stdout)), rel); alt != script {
+			if _, err := os.Stat(alt); err == nil {
+				return alt
+			}
+		}
+	}
+	return script
+}
+
+// passSandboxNotes shows the lines in which podman-sandbox.sh says it
+// changed the machine's podman configuration: a test that rewrites
+// /etc/containers must say so where the user reads the test output (the
+// test log, and stderr, which `go test ./runners/` shows even without -v).
+func passSandboxNotes(t *testing.T, stderr string) {
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "podman-sandbox:") {
+			t.Log(line)
+			fmt.Fprintln(os.Stderr, line)
+		}
 	}
 }
 

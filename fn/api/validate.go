@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -17,9 +18,7 @@ func Validate(c AuthConfig) FieldErrors {
 	if c.Kind != Kind {
 		errs.add("kind", "must be %q, got %q", Kind, c.Kind)
 	}
-	if c.Metadata.Name == "" {
-		errs.add("metadata.name", "is required; name the AuthConfig, e.g. kubeflow")
-	}
+	validateName(c.Metadata.Name, &errs)
 	s := c.Spec
 	public := validatePublicURL(s.PublicURL, &errs)
 	validatePublicPaths(s.PublicPaths, &errs)
@@ -32,6 +31,22 @@ func Validate(c AuthConfig) FieldErrors {
 	validateLogout(s.Logout, s.PublicPaths, public, &errs)
 	validateAuthorizer(s, &errs)
 	return errs.sorted()
+}
+
+// validateName requires a DNS-1123 label: the name becomes part of the
+// names of generated objects, which Kubernetes checks the same way.
+func validateName(name string, errs *FieldErrors) {
+	const p = "metadata.name"
+	switch {
+	case name == "":
+		errs.add(p, "is required; name the AuthConfig, e.g. kubeflow")
+	case !dnsLabelRE.MatchString(name):
+		fix := "e.g. kubeflow"
+		if s := dnsLabel(name); s != "issuer" || strings.Contains(strings.ToLower(name), "issuer") {
+			fix = fmt.Sprintf("e.g. %q", s)
+		}
+		errs.add(p, "must be a DNS-1123 label (lower-case letters, digits and -, starting and ending with a letter or digit, at most 63 characters), as it becomes part of object names; got %q, use %s", name, fix)
+	}
 }
 
 func validatePublicURL(raw string, errs *FieldErrors) *url.URL {

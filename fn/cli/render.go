@@ -42,16 +42,17 @@ func render(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // Render runs the function in components mode over an AuthConfig alone and
 // returns the files it writes, keyed by path relative to the output folder.
 func Render(doc []byte) (map[string]string, fn.Results, error) {
+	// The file is checked as validate checks it, so problems carry the
+	// file's own line numbers and both commands say the same.
+	if _, errs := api.Load(doc); len(errs) > 0 {
+		var results fn.Results
+		for _, e := range errs {
+			results = append(results, &fn.Result{Severity: fn.Error, Message: e.Message, Field: &fn.Field{Path: e.Path}})
+		}
+		return nil, results, errReported
+	}
 	cfg, err := fn.ParseKubeObject(doc)
 	if err != nil {
-		// Decoding says what is wrong in the user's words, as validate does.
-		if _, errs := api.Decode(doc); len(errs) > 0 {
-			var results fn.Results
-			for _, e := range errs {
-				results = append(results, &fn.Result{Severity: fn.Error, Message: e.Message, Field: &fn.Field{Path: e.Path}})
-			}
-			return nil, results, errReported
-		}
 		return nil, nil, fmt.Errorf("the AuthConfig is not a Kubernetes object: %v", err)
 	}
 	rl := &fn.ResourceList{FunctionConfig: cfg}

@@ -27,10 +27,7 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, errs := api.Decode(doc)
-	if len(errs) == 0 {
-		errs = api.Validate(api.Defaulted(c))
-	}
+	c, errs := api.Load(doc)
 	for _, e := range errs {
 		fmt.Fprintf(stderr, "error: %s\n", e)
 	}

@@ -11,6 +11,7 @@ const (
 	internalIndex          = "internal.config.kubernetes.io/index"
 	functionAnnotation     = "config.kubernetes.io/function"
 	legacyFunctionAnnot    = "config.k8s.io/function"
+	localConfigAnnotation  = "config.kubernetes.io/local-config"
 
 	// OutputAnnotation on the AuthConfig forces a mode: components or resources.
 	OutputAnnotation = "meshauth.dev/output"

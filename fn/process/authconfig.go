@@ -1,7 +1,11 @@
 package process
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
 )
@@ -11,28 +15,99 @@ func isAuthConfig(o *fn.KubeObject) bool {
 }
 
 // findAuthConfig returns the AuthConfig: the function config, or else the
-// one AuthConfig among the items (kpt fn eval without --fn-config).
+// one AuthConfig among the items (kpt fn eval without --fn-config). One
+// stream renders one stack: any other AuthConfig in it — a second file in a
+// kpt package, or the mark a second kustomize transformer finds (see
+// stackMarker) — is an error, since both would write the same objects and
+// only the last would survive.
 func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
-	if fc := rl.FunctionConfig; fc != nil && fc.GetKind() != "" && !placeholderConfig(fc) {
-		if isAuthConfig(fc) {
-			return fc, nil
+	var fc *fn.KubeObject
+	if c := rl.FunctionConfig; c != nil && c.GetKind() != "" && !placeholderConfig(c) {
+		if !isAuthConfig(c) {
+			return nil, &fn.Result{Severity: fn.Error, Message: "the function config is " + c.GetKind() + " " + c.GetAPIVersion() +
+				", not an AuthConfig; pass an AuthConfig (apiVersion " + api.APIVersion + ") as the function config"}
 		}
-		return nil, &fn.Result{Severity: fn.Error, Message: "the function config is " + fc.GetKind() + " " + fc.GetAPIVersion() +
-			", not an AuthConfig; pass an AuthConfig (apiVersion " + api.APIVersion + ") as the function config"}
+		fc = c
 	}
 	var found []*fn.KubeObject
 	for _, it := range rl.Items {
-		if isAuthConfig(it) {
+		if isAuthConfig(it) && (fc == nil || !sameAuthConfig(it, fc)) && !containsAuthConfig(found, it) {
 			found = append(found, it)
 		}
 	}
-	switch len(found) {
-	case 1:
+	switch {
+	case fc != nil && len(found) == 0:
+		return fc, nil
+	case fc != nil:
+		return nil, severalAuthConfigs(append(fn.KubeObjects{fc}, found...), "")
+	case len(found) == 1:
 		return found[0], nil
-	case 0:
+	case len(found) == 0:
 		return nil, &fn.Result{Severity: fn.Error, Message: "no AuthConfig: pass one as the function config or put exactly one in the package"}
 	}
-	return nil, &fn.Result{Severity: fn.Error, Message: "the package holds several AuthConfigs; pass the one to render as the function config"}
+	return nil, severalAuthConfigs(found, "; pass the one to render as the function config")
+}
+
+func severalAuthConfigs(list fn.KubeObjects, hint string) *fn.Result {
+	names := make([]string, len(list))
+	for i, o := range list {
+		names[i] = fmt.Sprintf("%q", o.GetName())
+		switch p := pathOf(o); {
+		case o.GetAnnotation(stackMarkAnnotation) != "":
+			names[i] += " (rendered earlier in this kustomize build)"
+		case p != "":
+			names[i] += " in " + p
+		case i == 0 && hint == "":
+			names[i] += " (the function config)"
+		}
+	}
+	if hint == "" {
+		hint = "; one stream renders one stack: keep one AuthConfig, or build the others in their own kustomization or package"
+	}
+	return &fn.Result{Severity: fn.Error, Message: fmt.Sprintf("the stream holds %d AuthConfigs (%s)%s", len(list), strings.Join(names, ", "), hint)}
+}
+
+// sameAuthConfig tells whether item is the function config itself (kpt
+// lists the configPath file among the items too; the exec and container
+// flavours of one overlay differ only in their function annotation).
+func sameAuthConfig(item, fc *fn.KubeObject) bool {
+	if item.GetName() != fc.GetName() || item.GetNamespace() != fc.GetNamespace() {
+		return false
+	}
+	a, _, _ := item.NestedSubObject("spec")
+	b, _, _ := fc.NestedSubObject("spec")
+	return a.String() == b.String()
+}
+
+// containsAuthConfig: an overlay's exec and container flavours are one
+// AuthConfig to kpt fn eval, not two.
+func containsAuthConfig(list []*fn.KubeObject, o *fn.KubeObject) bool {
+	for _, x := range list {
+		if sameAuthConfig(x, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// stackMarkAnnotation marks the copy of the AuthConfig a kustomize run
+// leaves in the stream. kustomize runs each transformer in its own process
+// and shows it only the stream, so the copy is how a second AuthConfig
+// learns that one already ran; being local-config, kustomize drops it from
+// the build output.
+const stackMarkAnnotation = "meshauth.dev/rendered-stack"
+
+// stackMarker returns the copy to leave in the stream when kustomize runs
+// the function (it marks its function config local-config), else nil.
+func stackMarker(cfg *fn.KubeObject) *fn.KubeObject {
+	if cfg.GetAnnotation(localConfigAnnotation) != "true" || (cfg.GetAnnotation(functionAnnotation) == "" && cfg.GetAnnotation(legacyFunctionAnnot) == "") {
+		return nil
+	}
+	m := fn.NewKubeObjectFromResourceNode(cfg.CopyToResourceNode())
+	if err := m.SetAnnotation(stackMarkAnnotation, "true"); err != nil {
+		return nil
+	}
+	return m
 }
 
 // placeholderConfig is the empty ConfigMap kpt passes as the function config
@@ -49,11 +124,7 @@ func placeholderConfig(fc *fn.KubeObject) bool {
 // load decodes, defaults and validates; problems become error results with
 // their field paths.
 func load(obj *fn.KubeObject) (api.AuthConfig, fn.Results) {
-	c, errs := api.Decode([]byte(obj.String()))
-	if len(errs) == 0 {
-		c = api.Defaulted(c)
-		errs = api.Validate(c)
-	}
+	c, errs := api.Load([]byte(userText(obj)))
 	var results fn.Results
 	for _, e := range errs {
 		r := &fn.Result{
@@ -70,4 +141,31 @@ func load(obj *fn.KubeObject) (api.AuthConfig, fn.Results) {
 		results = append(results, r)
 	}
 	return c, results
+}
+
+// userText is the AuthConfig as its author wrote it, as far as the function
+// can tell: without the annotations kpt and kustomize add on the way (and
+// the annotations mapping they created), so that the line numbers in
+// messages are close to the file's.
+func userText(obj *fn.KubeObject) string {
+	n := obj.CopyToResourceNode()
+	for _, a := range []string{pathAnnotation, internalPathAnnotation, indexAnnotation, internalIndex, localConfigAnnotation,
+		"internal.config.kubernetes.io/seqindent", "internal.config.kubernetes.io/id", "internal.config.kubernetes.io/annotations-migration-resource-id",
+		"config.k8s.io/id", "kustomize.config.k8s.io/id"} {
+		if _, err := n.Pipe(yaml.ClearAnnotation(a)); err != nil {
+			return obj.String()
+		}
+	}
+	if m, err := n.Pipe(yaml.Lookup("metadata")); err == nil && m != nil {
+		if a := m.Field("annotations"); a != nil && len(a.Value.YNode().Content) == 0 {
+			if _, err := m.Pipe(yaml.Clear("annotations")); err != nil {
+				return obj.String()
+			}
+		}
+	}
+	text, err := n.String()
+	if err != nil {
+		return obj.String()
+	}
+	return text
 }

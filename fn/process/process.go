@@ -79,6 +79,9 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 	if err != nil {
 		return fn.Results{{Severity: fn.Error, Message: err.Error()}}, false
 	}
+	if m := stackMarker(cfgObj); m != nil && mode == Resources {
+		items = append(items, m)
+	}
 	rl.Items = items
 	return results, true
 }
