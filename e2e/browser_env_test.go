@@ -26,7 +26,6 @@ import (
 	"html"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,13 +243,4 @@ func jwtTimes(tok string) (iat, exp time.Time, ok bool) {
 		return
 	}
 	return time.Unix(c.Iat, 0), time.Unix(c.Exp, 0), true
-}
-
-func mustParse(t testing.TB, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatalf("bad URL %q: %v", s, err)
-	}
-	return u
 }
