@@ -147,17 +147,30 @@ func (be *browserEnv) flowLoginDeepLink(t *testing.T) {
 func (be *browserEnv) flowLogout(t *testing.T) {
 	p := be.chrome.person(t)
 	be.login(p, "/", be.userEmail)
-	p.run("click the logout link", chromedp.Click(chromedp.ID("logout")))
-	be.expectPasswordForm(p)
-	m := be.dash.mark()
+	m := be.logout(p)
 	if n := be.sessionCookies(p); len(n) > 0 {
 		t.Errorf("after logout the browser still holds the session cookies %v", n)
 	}
 	p.open(be.publicURL + "/pipelines/run/42")
 	be.expectPasswordForm(p)
-	for _, r := range be.dash.since(m) {
+	be.noIdentitySince(t, m, "after logout")
+}
+
+// logout clicks the dashboard's logout link and waits for the sign-in; it
+// returns the dashboard's mark from then on.
+func (be *browserEnv) logout(p *person) int {
+	p.t.Helper()
+	p.run("click the logout link", chromedp.Click(chromedp.ID("logout")))
+	be.expectPasswordForm(p)
+	return be.dash.mark()
+}
+
+// noIdentitySince fails for every request the dashboard got with an identity since mark.
+func (be *browserEnv) noIdentitySince(t *testing.T, mark int, when string) {
+	t.Helper()
+	for _, r := range be.dash.since(mark) {
 		if r.user != "" {
-			t.Errorf("after logout the dashboard got %s %s with %s %q", r.method, r.uri, be.userHeader, r.user)
+			t.Errorf("%s the dashboard got %s %s with %s %q", when, r.method, r.uri, be.userHeader, r.user)
 		}
 	}
 }
@@ -168,9 +181,7 @@ func (be *browserEnv) flowBackAfterLogout(t *testing.T) {
 	p := be.chrome.person(t)
 	const deep = "/volumes/details/private"
 	be.login(p, deep, be.userEmail)
-	p.run("click the logout link", chromedp.Click(chromedp.ID("logout")))
-	be.expectPasswordForm(p)
-	m := be.dash.mark()
+	m := be.logout(p)
 	p.run("press back", chromedp.NavigateBack())
 	p.waitFor("the page after back to finish loading", func(u, text string) bool {
 		return p.readyState() == "complete"
@@ -178,11 +189,7 @@ func (be *browserEnv) flowBackAfterLogout(t *testing.T) {
 	if text := p.text(); strings.Contains(text, signedIn) {
 		t.Errorf("after logout, back shows the app again at %s:\n%.400s", p.url(), text)
 	}
-	for _, r := range be.dash.since(m) {
-		if r.user != "" {
-			t.Errorf("after logout and back the dashboard got %s %s with %s %q", r.method, r.uri, be.userHeader, r.user)
-		}
-	}
+	be.noIdentitySince(t, m, "after logout and back")
 }
 
 // A session whose ID token has expired is refreshed (oauth2-proxy redeems

@@ -20,8 +20,7 @@ import (
 // (spki); certificate checks stay on for everything else.
 type testPKI struct {
 	serverTLS *tls.Config
-	pool      *x509.CertPool // for Go clients of the harness
-	spki      string         // base64(SHA-256(SubjectPublicKeyInfo)) of the serving certificate
+	spki      string // base64(SHA-256(SubjectPublicKeyInfo)) of the serving certificate
 }
 
 func newTestPKI(t testing.TB, hosts ...string) *testPKI {
@@ -41,14 +40,7 @@ func newTestPKI(t testing.TB, hosts ...string) *testPKI {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := issue(t, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -62,23 +54,27 @@ func newTestPKI(t testing.TB, hosts ...string) *testPKI {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(leafDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := issue(t, leafTmpl, ca, &key.PublicKey, caKey)
 	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
 	return &testPKI{
 		serverTLS: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER, caDER}, PrivateKey: key, Leaf: leaf}},
+			Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Raw, ca.Raw}, PrivateKey: key, Leaf: leaf}},
 		},
-		pool: pool,
 		spki: base64.StdEncoding.EncodeToString(sum[:]),
 	}
+}
+
+// issue signs tmpl for pub with the parent's key and parses the result.
+func issue(t testing.TB, tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, signer *ecdsa.PrivateKey) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

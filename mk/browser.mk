@@ -17,6 +17,6 @@ e2e-browser: build upstream chromium ## the browser flows only: headless Chromiu
 	$(GO) test -count=1 -timeout 10m -v -run '^TestBrowser$$' ./e2e/
 
 e2e-browser-mutations: build upstream chromium ## break one cookie/logout setting at a time; a browser flow must fail for each
-	e2e/browser_mutations.sh
+	e2e/mutations.sh browser
 
 TEST_TARGETS += chromium
