@@ -101,12 +101,12 @@ type browserEnv struct {
 	chrome    *chrome
 }
 
-func newBrowserEnv(t *testing.T) *browserEnv {
+func newBrowserEnv(t *testing.T, authorizer string) *browserEnv {
 	chromiumBin(t) // skip before booting anything when there is no browser
 	pki := newTestPKI(t, browserPublicHost, otherSite)
 	be := &browserEnv{pki: pki}
 	be.dash = &htmlDashboard{}
-	be.env = newEnvWith(t, "oauth2-proxy", envOptions{
+	be.env = newEnvWith(t, authorizer, envOptions{
 		authConfig: browserAuthConfig,
 		dexConfig:  browserDexConfig,
 		dashboard:  be.dash,

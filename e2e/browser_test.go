@@ -18,7 +18,7 @@ import (
 // objects. Each flow checks what the person sees (the page's text and URL)
 // and what the dashboard got. docs/e2e.md lists the flows.
 func TestBrowser(t *testing.T) {
-	be := newBrowserEnv(t)
+	be := newBrowserEnv(t, "oauth2-proxy")
 	t.Run("login_deep_link_and_reload", be.flowLoginDeepLink)
 	t.Run("logout_link_then_password_again", be.flowLogout)
 	t.Run("back_after_logout_hides_the_app", be.flowBackAfterLogout)
@@ -26,6 +26,17 @@ func TestBrowser(t *testing.T) {
 	t.Run("many_groups_split_cookies", be.flowManyGroups)
 	t.Run("secure_cookie_not_sent_over_http", be.flowSecureCookie)
 	t.Run("cross_site_link_keeps_session", be.flowCrossSiteLink)
+	t.Run("cross_site_post_without_session", be.flowCrossSitePost)
+}
+
+// TestBrowserCheckServer walks the session flows with authorizer:
+// check-server, the bundled ext_authz service in front of oauth2-proxy: the
+// cookie session, its refresh and the logout must hold through it too.
+func TestBrowserCheckServer(t *testing.T) {
+	be := newBrowserEnv(t, "check-server")
+	t.Run("login_deep_link_and_reload", be.flowLoginDeepLink)
+	t.Run("expired_id_token_refreshed", be.flowRefresh)
+	t.Run("logout_link_then_password_again", be.flowLogout)
 	t.Run("cross_site_post_without_session", be.flowCrossSitePost)
 }
 

@@ -35,16 +35,16 @@ mutations=(
 )
 
 # The browser flows (TestBrowser, docs/e2e.md): each mutation runs the login
-# flow and the flow expected to catch it.
+# flow and the flow expected to catch it (a "," in the test column is a "|").
 browser=(
-  'TestBrowser$/^(login_deep_link_and_reload|secure_cookie_not_sent_over_http)|cookie Secure off|cookie_secure = true|cookie_secure = false'
-  'TestBrowser$/^(login_deep_link_and_reload|cross_site_link_keeps_session)|SameSite strict|cookie_samesite = "lax"|cookie_samesite = "strict"'
-  'TestBrowser$/^(login_deep_link_and_reload|cross_site_post_without_session)|SameSite none|cookie_samesite = "lax"|cookie_samesite = "none"'
-  'TestBrowser$/^(login_deep_link_and_reload|logout_link_then_password_again)|cookie domain of another site|cookie_domains = \["kubeflow\.meshauth-e2e\.test"\]|cookie_domains = [".elsewhere.example"]'
-  'TestBrowser$/^(login_deep_link_and_reload|many_groups_split_cookies)|cookie domain widened to the parent|cookie_domains = \["kubeflow\.meshauth-e2e\.test"\]|cookie_domains = ["meshauth-e2e.test"]'
-  'TestBrowser$/^(logout_link_then_password_again|back_after_logout_hides_the_app)|logout redirect target (VirtualService)|uri: /oauth2/sign_out|uri: /oauth2/signout'
-  'TestBrowser$/^(logout_link_then_password_again|back_after_logout_hides_the_app)|logout route path (VirtualService)|exact: /logout|exact: /logged-out'
-  'TestBrowser$/^(login_deep_link_and_reload|expired_id_token_refreshed)|refreshed cookie not passed on allow (mesh)|(?m)^[ \t]*headersToDownstreamOnAllow:\n[ \t]+- set-cookie\n|'
+  'TestBrowser$/^(login_deep_link_and_reload,secure_cookie_not_sent_over_http)|cookie Secure off|cookie_secure = true|cookie_secure = false'
+  'TestBrowser$/^(login_deep_link_and_reload,cross_site_link_keeps_session)|SameSite strict|cookie_samesite = "lax"|cookie_samesite = "strict"'
+  'TestBrowser$/^(login_deep_link_and_reload,cross_site_post_without_session)|SameSite none|cookie_samesite = "lax"|cookie_samesite = "none"'
+  'TestBrowser$/^(login_deep_link_and_reload,logout_link_then_password_again)|cookie domain of another site|cookie_domains = \["kubeflow\.meshauth-e2e\.test"\]|cookie_domains = [".elsewhere.example"]'
+  'TestBrowser$/^(login_deep_link_and_reload,many_groups_split_cookies)|cookie domain widened to the parent|cookie_domains = \["kubeflow\.meshauth-e2e\.test"\]|cookie_domains = ["meshauth-e2e.test"]'
+  'TestBrowser$/^(logout_link_then_password_again,back_after_logout_hides_the_app)|logout redirect target (VirtualService)|uri: /oauth2/sign_out|uri: /oauth2/signout'
+  'TestBrowser$/^(logout_link_then_password_again,back_after_logout_hides_the_app)|logout route path (VirtualService)|exact: /logout|exact: /logged-out'
+  'TestBrowser$/^(login_deep_link_and_reload,expired_id_token_refreshed)|refreshed cookie not passed on allow (mesh)|(?m)^[ \t]*headersToDownstreamOnAllow:\n[ \t]+- set-cookie\n|'
 )
 if [[ "${1:-}" == browser ]]; then
   mutations=("${browser[@]}")
@@ -53,6 +53,7 @@ fi
 survived=0
 for m in "${mutations[@]}"; do
   IFS='|' read -r test name re repl <<<"$m"
+  test=${test//,/|}
   top=${test%%\$*}
   out=$(E2E_MUTATE="$re=>$repl" go test -count=1 -v -run "^$test\$" ./e2e/ 2>&1)
   if grep -q "matched nothing" <<<"$out"; then
