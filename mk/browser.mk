@@ -14,7 +14,7 @@ chromium: ## install Debian's Chromium for the browser e2e when /usr/bin/chromiu
 
 .PHONY: e2e-browser e2e-browser-mutations
 e2e-browser: build upstream chromium ## the browser flows only: headless Chromium over TLS against real oauth2-proxy + Dex
-	$(GO) test -count=1 -timeout 10m -v -run '^TestBrowser$$' ./e2e/
+	$(GO) test -count=1 -timeout 10m -v -run '^TestBrowser(CheckServer)?$$' ./e2e/
 
 e2e-browser-mutations: build upstream chromium ## break one cookie/logout setting at a time; a browser flow must fail for each
 	e2e/mutations.sh browser
