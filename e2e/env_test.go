@@ -83,6 +83,18 @@ type env struct {
 	clientID, cookieName, userHeader, groupsHeader string
 	// From the emitted Dex config (Kubeflow's default user).
 	userEmail string
+
+	opts envOptions
+}
+
+// envOptions changes what newEnvWith boots; the zero value is the loopback
+// environment of newEnv. The browser environment (browser_env_test.go) sets
+// them: an https AuthConfig, TLS on the front's listener, an HTML dashboard.
+type envOptions struct {
+	authConfig    func(frontPort, dexPort int, iss *testIssuer, authorizer string) map[string]any // loopbackAuthConfig when nil
+	dexConfig     func(cfg map[string]any)                                                        // edits the Dex config after the loopback overrides
+	dashboard     http.Handler                                                                    // the echo when nil
+	frontListener func(net.Listener) net.Listener                                                 // wraps the front's listener (TLS)
 }
 
 func (e *env) spec() map[string]any { return e.ac["spec"].(map[string]any) }
@@ -90,7 +102,9 @@ func (e *env) spec() map[string]any { return e.ac["spec"].(map[string]any) }
 // newEnv renders the loopback AuthConfig, boots Dex, oauth2-proxy (and the
 // check-server when authorizer is check-server) from the rendered output, and
 // serves the front. Every process is stopped by PID when the test ends.
-func newEnv(t *testing.T, authorizer string) *env {
+func newEnv(t *testing.T, authorizer string) *env { return newEnvWith(t, authorizer, envOptions{}) }
+
+func newEnvWith(t *testing.T, authorizer string, opts envOptions) *env {
 	need := []string{"authconfig-fn", "oauth2-proxy", "dex"}
 	if authorizer == "check-server" {
 		need = append(need, "check-server")
@@ -99,7 +113,10 @@ func newEnv(t *testing.T, authorizer string) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
 	t.Cleanup(cancel)
 	lg := newLogs(t)
-	e := &env{t: t, ctx: ctx, lg: lg}
+	e := &env{t: t, ctx: ctx, lg: lg, opts: opts}
+	if opts.authConfig == nil {
+		opts.authConfig = loopbackAuthConfig
+	}
 
 	frontL := listen(t)
 	frontPort := frontL.Addr().(*net.TCPAddr).Port
@@ -107,7 +124,7 @@ func newEnv(t *testing.T, authorizer string) *env {
 	e.frontURL = "http://" + hostPort(frontPort)
 	e.dexAddr = hostPort(dexPort)
 	e.issuer = newTestIssuer(t, lg)
-	e.ac = loopbackAuthConfig(frontPort, dexPort, e.issuer, authorizer)
+	e.ac = opts.authConfig(frontPort, dexPort, e.issuer, authorizer)
 	e.issuerURL = e.spec()["dex"].(map[string]any)["issuerURL"].(string)
 	o := e.spec()["oauth2Proxy"].(map[string]any)
 	e.clientID = o["clientID"].(string)
@@ -129,13 +146,20 @@ func newEnv(t *testing.T, authorizer string) *env {
 		e.startCheckServer(registry)
 	}
 	echoL := listen(t)
-	serve(t, lg, "dashboard", echoL, http.HandlerFunc(echo))
+	dashboard := opts.dashboard
+	if dashboard == nil {
+		dashboard = http.HandlerFunc(echo)
+	}
+	serve(t, lg, "dashboard", echoL, dashboard)
 	registry[dashboardService] = echoL.Addr().String()
 
 	gw := e.gatewayConfig(registry)
 	f, err := newFront(gw, lg)
 	if err != nil {
 		t.Fatalf("the front cannot implement the emitted Istio objects: %v", err)
+	}
+	if opts.frontListener != nil {
+		frontL = opts.frontListener(frontL)
 	}
 	serve(t, lg, "front", frontL, f)
 	return e
@@ -155,6 +179,12 @@ func (e *env) startDex(registry map[string]string) {
 	ns, cm, dep, ctr := strOr(d, "namespace", "auth"), strOr(d, "configMap", "dex"), strOr(d, "deployment", "dex"), strOr(d, "container", "dex")
 	emitted := e.r.configMapKey(t, ns, cm, "config.yaml")
 	text, cfg, err := overrideDexConfig(emitted, e.dexAddr)
+	if err == nil && e.opts.dexConfig != nil {
+		e.opts.dexConfig(cfg)
+		var b []byte
+		b, err = yaml.Marshal(cfg)
+		text = string(b)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

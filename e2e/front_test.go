@@ -251,6 +251,7 @@ func checkRouteSupported(r *networking.HTTPRoute) error {
 // reqState is the request as it moves through the filters.
 type reqState struct {
 	method, path, query, host string
+	scheme                    string // https when the front's listener is TLS (the browser e2e)
 	header                    http.Header
 	principal                 string
 	claims                    map[string]any
@@ -260,8 +261,12 @@ type reqState struct {
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, host: r.Host,
 		header: r.Header.Clone(), respHeader: http.Header{}}
+	st.scheme = "http"
+	if r.TLS != nil {
+		st.scheme = "https"
+	}
 	// Envoy on a gateway sets these; oauth2-proxy and check-server read them.
-	st.header.Set("X-Forwarded-Proto", "http")
+	st.header.Set("X-Forwarded-Proto", st.scheme)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		st.header.Set("X-Forwarded-For", ip)
 	}
@@ -280,7 +285,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// 2. RequestAuthentication → jwt_authn
 	if err := f.jwtAuthn(r.Context(), st); err != nil {
 		log("jwt_authn: 401 %v", err)
-		w.Header().Set("www-authenticate", `Bearer realm="`+"http://"+r.Host+r.URL.Path+`", error="invalid_token"`)
+		w.Header().Set("www-authenticate", `Bearer realm="`+st.scheme+"://"+r.Host+r.URL.Path+`", error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, "Jwt verification fails")
 		return
@@ -740,7 +745,7 @@ func (f *front) route(w http.ResponseWriter, ctx context.Context, st *reqState, 
 			}
 			target := loc.String()
 			if rd.GetAuthority() != "" || rd.GetScheme() != "" {
-				scheme, host := "http", st.host
+				scheme, host := st.scheme, st.host
 				if rd.GetScheme() != "" {
 					scheme = rd.GetScheme()
 				}
@@ -750,7 +755,7 @@ func (f *front) route(w http.ResponseWriter, ctx context.Context, st *reqState, 
 				target = scheme + "://" + host + target
 			} else {
 				// Envoy writes an absolute URL with the request's scheme and host.
-				target = "http://" + st.host + target
+				target = st.scheme + "://" + st.host + target
 			}
 			code := int(rd.GetRedirectCode())
 			if code == 0 {

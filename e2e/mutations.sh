@@ -6,10 +6,11 @@
 #
 #   e2e/mutations.sh            # needs make build upstream; ~1 s per mutation
 #   E2E_AUTHCONFIG_FN=/path/to/authconfig-fn e2e/mutations.sh
+#   e2e/mutations.sh browser    # the browser flows' list (needs make chromium); ~40 s per mutation
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# test | name | regexp (Go syntax, matched in every rendered file) | replacement
+# test (a go test -run pattern) | name | regexp (Go syntax, matched in every rendered file) | replacement
 mutations=(
   'TestOAuth2ProxyAuthorizer|client id (oauth2_proxy.cfg)|client_id = "e2e-oauth2-proxy"|client_id = "e2e-oauth2-proxy-typo"'
   'TestOAuth2ProxyAuthorizer|client id (Dex static client)|(?m)- id: e2e-oauth2-proxy$|- id: e2e-oauth2-proxy-typo'
@@ -33,17 +34,44 @@ mutations=(
   'TestCheckServerAuthorizer|ext_authz provider port (mesh)|port: 8080(\n\s+service: check-server)|port: 8081${1}'
 )
 
+# The browser flows (TestBrowser, docs/e2e.md): each mutation runs the login
+# flow and the flow expected to catch it (a "," in the test column is a "|").
+browser=(
+  'TestBrowser$/^(login_deep_link_and_reload,secure_cookie_not_sent_over_http)|cookie Secure off|cookie_secure = true|cookie_secure = false'
+  'TestBrowser$/^(login_deep_link_and_reload,cross_site_link_keeps_session)|SameSite strict|cookie_samesite = "lax"|cookie_samesite = "strict"'
+  'TestBrowser$/^(login_deep_link_and_reload,cross_site_post_without_session)|SameSite none|cookie_samesite = "lax"|cookie_samesite = "none"'
+  'TestBrowser$/^(login_deep_link_and_reload,logout_link_then_password_again)|cookie domain of another site|cookie_domains = \["kubeflow\.meshauth-e2e\.test"\]|cookie_domains = [".elsewhere.example"]'
+  'TestBrowser$/^(login_deep_link_and_reload,many_groups_split_cookies)|cookie domain widened to the parent|cookie_domains = \["kubeflow\.meshauth-e2e\.test"\]|cookie_domains = ["meshauth-e2e.test"]'
+  'TestBrowser$/^(logout_link_then_password_again,back_after_logout_hides_the_app)|logout redirect target (VirtualService)|uri: /oauth2/sign_out|uri: /oauth2/signout'
+  'TestBrowser$/^(logout_link_then_password_again,back_after_logout_hides_the_app)|logout route path (VirtualService)|exact: /logout|exact: /logged-out'
+  'TestBrowser$/^(login_deep_link_and_reload,expired_id_token_refreshed)|refreshed cookie not passed on allow (mesh)|(?m)^[ \t]*headersToDownstreamOnAllow:\n[ \t]+- set-cookie\n|'
+)
+if [[ "${1:-}" == browser ]]; then
+  mutations=("${browser[@]}")
+fi
+
 survived=0
 for m in "${mutations[@]}"; do
   IFS='|' read -r test name re repl <<<"$m"
+  test=${test//,/|}
+  top=${test%%\$*}
   out=$(E2E_MUTATE="$re=>$repl" go test -count=1 -v -run "^$test\$" ./e2e/ 2>&1)
   if grep -q "matched nothing" <<<"$out"; then
     printf '%-60s NOT APPLIED (regexp matched nothing)\n' "$name"; survived=1; continue
   fi
-  failed=$(grep -oE -- "--- FAIL: $test/[0-9]_[a-z_]+" <<<"$out" | sed 's/.*\///' | sort -u | tr '\n' ' ')
+  if grep -q "browser e2e skipped" <<<"$out"; then
+    printf '%-60s SKIPPED (no Chromium: make chromium)\n' "$name"; survived=1; continue
+  fi
+  failed=$(grep -oE -- "--- FAIL: $top/[0-9a-z_]+" <<<"$out" | sed 's/.*\///' | sort -u | tr '\n' ' ')
   if [[ -n "$failed" ]]; then
     printf '%-60s caught by: %s\n' "$name" "$failed"
-  elif grep -q -- "--- FAIL: $test " <<<"$out"; then
+    if [[ "$top" == TestBrowser ]]; then # the first complaint of each browser flow that failed
+      for f in $failed; do
+        why=$(sed -n "/^=== RUN   $top\/$f\$/,/^=== RUN/p" <<<"$out" | grep -m1 -E '^    browser_[a-z]*_?test.go:[0-9]+: ' | sed 's/^ *//' | cut -c1-160)
+        printf '    %s: %s\n' "$f" "$why"
+      done
+    fi
+  elif grep -q -- "--- FAIL: $top " <<<"$out"; then
     why=$(grep -v E2E_MUTATE <<<"$out" | grep -m1 -E '^    [a-z_]+_test.go:[0-9]+: ' | sed 's/^ *//' | cut -c1-110)
     printf '%-60s caught at boot (flow 1): %s\n' "$name" "$why"
   else

@@ -110,9 +110,13 @@ func extensionProvider(s api.Spec) (*yaml.RNode, error) {
 				Timeout: durationpb.New(timeout),
 				// oauth2-proxy needs the session cookie; it answers with the
 				// ID token as Authorization, which RequestAuthentication then
-				// verifies and maps to the identity headers.
+				// verifies and maps to the identity headers. A session it
+				// refreshed comes back as set-cookie on the allow: without it
+				// the browser keeps the old cookie, whose refresh token Dex
+				// has rotated, and the next refresh logs the user out.
 				IncludeRequestHeadersInCheck: []string{"authorization", "cookie"},
 				HeadersToUpstreamOnAllow:     []string{"authorization", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-user"},
+				HeadersToDownstreamOnAllow:   []string{"set-cookie"},
 				HeadersToDownstreamOnDeny:    []string{"content-type", "set-cookie"},
 			}}
 	}
