@@ -260,7 +260,10 @@ func validateMachineIssuers(ms []MachineIssuer, oidcIssuer string, errs *FieldEr
 	for i, m := range ms {
 		at := idx("spec.machineIssuers", i)
 		checkURL(at+".issuer", m.Issuer, false, errs)
-		if prev := issuers[m.Issuer]; prev != "" && m.Issuer != "" {
+		// The login issuer may also mint machine tokens (client credentials)
+		// for audiences of their own: validateProvider checks those.
+		sameAsLogin := m.Issuer == oidcIssuer && len(m.Audiences) > 0
+		if prev := issuers[m.Issuer]; prev != "" && m.Issuer != "" && !sameAsLogin {
 			errs.add(at+".issuer", "%q is already trusted by %s; list each issuer once", m.Issuer, prev)
 		}
 		issuers[m.Issuer] = at + ".issuer"

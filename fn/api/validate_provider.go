@@ -45,6 +45,20 @@ func validateProvider(s Spec, errs *FieldErrors) {
 		seen[a] = p
 	}
 	validateRefresh(s, errs)
+	for i, m := range s.MachineIssuers {
+		if m.Issuer != o.IssuerURL || len(m.Audiences) == 0 {
+			continue
+		}
+		p := idx("spec.machineIssuers", i)
+		if s.Authorizer == AuthorizerCheckServer {
+			errs.add(p+".issuer", "is the login issuer; with authorizer: check-server list its machine audiences in spec.oidc.audiences instead")
+		}
+		for j, a := range m.Audiences {
+			if a == s.OAuth2Proxy.ClientID || contains(o.Audiences, a) {
+				errs.add(idx(p+".audiences", j), "%q is a login audience too; a machine audience of the login issuer must be its own, or one token would get two user ids", a)
+			}
+		}
+	}
 
 	g := s.IdentityHeaders.Groups
 	switch {
