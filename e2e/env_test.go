@@ -39,12 +39,7 @@ func loopbackAuthConfig(frontPort, dexPort int, iss *testIssuer, authorizer stri
 				// Dex's password grant, for flow 5's Dex-issued bearer token.
 				"passwordConnector": "local",
 			},
-			"oauth2Proxy": map[string]any{
-				"clientID":        "e2e-oauth2-proxy",
-				"clientSecretRef": map[string]any{"name": "e2e-oauth2-proxy", "key": "client-secret"},
-				"cookieSecretRef": map[string]any{"name": "e2e-oauth2-proxy", "key": "cookie-secret"},
-				"cookie":          map[string]any{"name": "e2e_session", "secure": false},
-			},
+			"oauth2Proxy": loopbackOAuth2Proxy(),
 			"identityHeaders": map[string]any{
 				"user":   map[string]any{"header": "kubeflow-userid", "claim": "email"},
 				"groups": map[string]any{"header": "kubeflow-groups", "claim": "groups"},

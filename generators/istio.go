@@ -113,7 +113,11 @@ func extensionProvider(s api.Spec) (*yaml.RNode, error) {
 				// verifies and maps to the identity headers.
 				IncludeRequestHeadersInCheck: []string{"authorization", "cookie"},
 				HeadersToUpstreamOnAllow:     []string{"authorization", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-user"},
-				HeadersToDownstreamOnDeny:    []string{"content-type", "set-cookie"},
+				// A refreshed session is a new cookie on the allowed check:
+				// without it the browser keeps the old cookie, whose refresh
+				// token the IdP has rotated away, and the next refresh fails.
+				HeadersToDownstreamOnAllow: []string{"set-cookie"},
+				HeadersToDownstreamOnDeny:  []string{"content-type", "set-cookie"},
 			}}
 	}
 	m, err := protoToMap(p)
