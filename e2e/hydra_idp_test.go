@@ -313,10 +313,12 @@ func (h *hydra) codeFlowIDToken(t testing.TB, ctx context.Context, id, secret, r
 	if code == "" {
 		t.Fatalf("other client's authorization ended at %d %s, no code", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}}
+	// client_secret_post, as oauth2-proxy authenticates (the e2e's
+	// clients are registered for it).
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect},
+		"client_id": {id}, "client_secret": {secret}}
 	req, _ := http.NewRequestWithContext(ctx, "POST", h.public+"/oauth2/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	var out struct {
 		IDToken string `json:"id_token"`
 	}

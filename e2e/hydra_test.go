@@ -107,7 +107,7 @@ func newHydraEnv(t *testing.T, extra func(spec map[string]any)) (*env, *hydra) {
 	h.client(t, ctx, map[string]any{
 		"client_id": hydraOtherClient, "client_secret": testClientSecret,
 		"grant_types": []string{"authorization_code"}, "response_types": []string{"code"},
-		"scope": "openid email", "redirect_uris": []string{hydraOtherRedirect},
+		"scope": "openid email", "redirect_uris": []string{hydraOtherRedirect}, "token_endpoint_auth_method": "client_secret_post",
 	})
 	h.client(t, ctx, map[string]any{
 		"client_id": hydraMachineClient, "client_secret": hydraMachineSecret,
@@ -121,6 +121,10 @@ func newHydraEnv(t *testing.T, extra func(spec map[string]any)) (*env, *hydra) {
 	e.r = r
 	registry := map[string]string{}
 	e.startOAuth2Proxy(registry)
+	if e.spec()["authorizer"] == "check-server" {
+		requireBinaries(t, "check-server")
+		e.startCheckServer(registry)
+	}
 	echoL := listen(t)
 	serve(t, lg, "dashboard", echoL, http.HandlerFunc(echo))
 	registry[dashboardService] = echoL.Addr().String()
@@ -345,4 +349,40 @@ func pollUntil(t testing.TB, ctx context.Context, deadline time.Time, f func()) 
 // dropCookie forgets the oauth2-proxy session but keeps the IdP's cookies.
 func dropCookie(b *browser, name string) {
 	b.c.Jar.SetCookies(b.base, []*http.Cookie{{Name: name, Value: "", Path: "/", MaxAge: -1}})
+}
+
+// TestHydraCheckServer: with authorizer check-server and the user id taken
+// from preferred_username, the same Hydra user gets the same user id and
+// groups (comma-joined, the check-server's format) through the cookie path
+// (oauth2-proxy's X-Auth-Request-Email carries the claim) and the bearer
+// path (the check-server verifies the ID token itself).
+func TestHydraCheckServer(t *testing.T) {
+	e, h := newHydraEnv(t, func(s map[string]any) {
+		s["authorizer"] = "check-server"
+		delete(s, "machineIssuers") // the login issuer's machine audiences go in oidc.audiences with check-server
+		s["identityHeaders"].(map[string]any)["user"].(map[string]any)["claim"] = "preferred_username"
+	})
+	b := e.hydraBrowser(t, h)
+	r := b.hydraLogin(h)
+	if r.status != 200 {
+		t.Fatalf("login through the check-server: %d\nhops:\n%s", r.status, b.hops())
+	}
+	cookie := dashboardSaw(t, r)
+	want := strings.Join(hydraGroups, ",")
+	if cookie.Get(e.userHeader) != hydraUser || cookie.Get(e.groupsHeader) != want {
+		t.Errorf("cookie path: %s=%q %s=%q, want %q and %q", e.userHeader, cookie.Get(e.userHeader), e.groupsHeader, cookie.Get(e.groupsHeader), hydraUser, want)
+	}
+	tok := h.codeFlowIDToken(t, e.ctx, e.clientID, testClientSecret, e.frontURL+"/oauth2/callback")
+	br := e.browser(t).do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", "Authorization": "Bearer " + tok})
+	if br.status != 200 {
+		t.Fatalf("bearer path with the user's ID token: %d %s", br.status, br.body)
+	}
+	bearer := dashboardSaw(t, br)
+	if bearer.Get(e.userHeader) != cookie.Get(e.userHeader) || bearer.Get(e.groupsHeader) != cookie.Get(e.groupsHeader) {
+		t.Errorf("one person, two identities: cookie %q/%q, bearer %q/%q", cookie.Get(e.userHeader), cookie.Get(e.groupsHeader), bearer.Get(e.userHeader), bearer.Get(e.groupsHeader))
+	}
+	other := h.codeFlowIDToken(t, e.ctx, hydraOtherClient, testClientSecret, hydraOtherRedirect)
+	if r := e.browser(t).do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", "Authorization": "Bearer " + other}); r.status != http.StatusUnauthorized {
+		t.Errorf("check-server: another client's ID token = %d, want 401", r.status)
+	}
 }
