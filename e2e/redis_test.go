@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +18,26 @@ import (
 // startRedis runs Debian's redis-server (make redis-server installs it) on
 // 127.0.0.1 without persistence; a port taken before the bind is retried.
 func startRedis(t *testing.T, ctx context.Context, lg *logs) string {
+	return startRedisArgs(t, ctx, lg, "redis", func(port string) []string {
+		return []string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}
+	})
+}
+
+// startSentinel runs redis-server in sentinel mode watching master as
+// mymaster (sentinel rewrites its config file, so each gets its own).
+func startSentinel(t *testing.T, ctx context.Context, lg *logs, master string) string {
+	host, mport, _ := net.SplitHostPort(master)
+	return startRedisArgs(t, ctx, lg, "redis-sentinel", func(port string) []string {
+		conf := filepath.Join(t.TempDir(), "sentinel.conf")
+		text := fmt.Sprintf("port %s\nbind 127.0.0.1\nsentinel monitor mymaster %s %s 1\n", port, host, mport)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return []string{conf, "--sentinel"}
+	})
+}
+
+func startRedisArgs(t *testing.T, ctx context.Context, lg *logs, name string, args func(port string) []string) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -24,7 +46,7 @@ func startRedis(t *testing.T, ctx context.Context, lg *logs) string {
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := hostPort(freePort(t))
 		_, port, _ := net.SplitHostPort(addr)
-		p := start(t, ctx, lg, "redis", bin, []string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, nil)
+		p := start(t, ctx, lg, name, bin, args(port), nil)
 		deadline := time.Now().Add(readyTimeout)
 		for time.Now().Before(deadline) && !p.Exited() {
 			if out, err := redisCmd(addr, "PING"); err == nil && out == "PONG" {
@@ -41,7 +63,7 @@ func startRedis(t *testing.T, ctx context.Context, lg *logs) string {
 			break
 		}
 	}
-	t.Fatalf("redis-server did not start")
+	t.Fatalf("%s did not start", name)
 	return ""
 }
 
@@ -129,5 +151,27 @@ func TestRedisSessions(t *testing.T) {
 	replay.c.Jar.SetCookies(replay.base, []*http.Cookie{{Name: ticket.Name, Value: ticket.Value, Path: "/"}})
 	if r := replay.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"}); r.status != http.StatusUnauthorized {
 		t.Errorf("the signed-out session cookie replayed = %d, want 401", r.status)
+	}
+}
+
+// TestRedisSentinelSessions: the sentinel options reach oauth2-proxy, which
+// finds the master through a real sentinel and keeps the session there.
+func TestRedisSentinelSessions(t *testing.T) {
+	requireBinaries(t, "authconfig-fn", "oauth2-proxy", "hydra")
+	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
+	t.Cleanup(cancel)
+	lg := newLogs(t)
+	master := startRedis(t, ctx, lg)
+	sentinel := startSentinel(t, ctx, lg, master)
+	e, h := newHydraEnv(t, func(s map[string]any) {
+		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": map[string]any{
+			"sentinel": map[string]any{"masterName": "mymaster", "addresses": []any{"redis://" + sentinel}}}}
+	})
+	b := e.hydraBrowser(t, h)
+	if r := b.hydraLogin(h); r.status != 200 {
+		t.Fatalf("login with Redis sessions through a sentinel: %d\nhops:\n%s", r.status, b.hops())
+	}
+	if keys, err := redisCmd(master, "KEYS", "*"); err != nil || keys == "" {
+		t.Errorf("no session in the sentinel's master after login (keys %q, %v)", keys, err)
 	}
 }
