@@ -299,20 +299,45 @@ func TestHydraRefreshRefusedOrBroken(t *testing.T) {
 		t.Errorf("a 59m refresh against 5s ID tokens: validate exit %d\n%s\nwant it refused with the fix", code, out)
 	}
 
-	t.Setenv("E2E_MUTATE", `cookie_refresh = "2.5s"=>cookie_refresh = "59m"`)
-	e, h := newHydraEnv(t, nil)
-	b := e.hydraBrowser(t, h)
-	if r := b.hydraLogin(h); r.status != 200 {
-		t.Fatalf("login: %d\nhops:\n%s", r.status, b.hops())
-	}
-	first := forwardedExp(t, dashboardSaw(t, b.do("GET", "/", nil, nil)))
-	pollUntil(t, e.ctx, first.Add(time.Second), func() {})
-	r := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"})
-	exp := forwardedExp(t, dashboardSaw(t, r))
-	if time.Until(exp) > 0 {
-		t.Fatalf("without a refresh the forwarded token is still valid (exp %s)?", exp)
-	}
-	t.Logf("without the fix: oauth2-proxy still answers 200 and forwards an ID token expired %s ago; Envoy's jwt_authn answers 401 \"Jwt is expired\" once its 60 s skew has passed", time.Since(exp).Round(time.Second))
+	t.Run("59m_refresh_forwards_expired_tokens", func(t *testing.T) {
+		t.Setenv("E2E_MUTATE", `cookie_refresh = "2.5s"=>cookie_refresh = "59m"`)
+		e, h := newHydraEnv(t, nil)
+		b := e.hydraBrowser(t, h)
+		if r := b.hydraLogin(h); r.status != 200 {
+			t.Fatalf("login: %d\nhops:\n%s", r.status, b.hops())
+		}
+		first := forwardedExp(t, dashboardSaw(t, b.do("GET", "/", nil, nil)))
+		pollUntil(t, e.ctx, first.Add(time.Second), func() {})
+		r := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"})
+		exp := forwardedExp(t, dashboardSaw(t, r))
+		if time.Until(exp) > 0 {
+			t.Fatalf("without a refresh the forwarded token is still valid (exp %s)?", exp)
+		}
+		t.Logf("without the fix: oauth2-proxy still answers 200 and forwards an ID token expired %s ago; Envoy's jwt_authn answers 401 \"Jwt is expired\" once its 60 s skew has passed", time.Since(exp).Round(time.Second))
+	})
+	// The refreshed session is a new cookie on the allowed check; a provider
+	// without headersToDownstreamOnAllow: [set-cookie] (meshauth before, and
+	// any hand-written one) keeps the browser on the old cookie, whose
+	// refresh token Hydra rotated away: the next refresh fails, 401.
+	t.Run("refreshed_cookie_dropped_by_the_gateway", func(t *testing.T) {
+		t.Setenv("E2E_MUTATE", `headersToDownstreamOnAllow:(\s*)- set-cookie=>headersToDownstreamOnAllow:${1}- x-dropped`)
+		e, h := newHydraEnv(t, nil)
+		b := e.hydraBrowser(t, h)
+		if r := b.hydraLogin(h); r.status != 200 {
+			t.Fatalf("login: %d\nhops:\n%s", r.status, b.hops())
+		}
+		first := forwardedExp(t, dashboardSaw(t, b.do("GET", "/", nil, nil)))
+		status := 200
+		pollUntil(t, e.ctx, first.Add(time.Second), func() {
+			if status == 200 {
+				status = b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"}).status
+			}
+		})
+		if status != http.StatusUnauthorized {
+			t.Fatalf("with the refreshed cookie dropped, the session still works (%d): the flow above cannot tell", status)
+		}
+		t.Logf("without set-cookie on allow: 401 once the rotated refresh token was reused")
+	})
 }
 
 // forwardedExp is the exp of the ID token the dashboard received.
