@@ -104,12 +104,7 @@ func newEnv(t *testing.T, authorizer string) *env {
 	e.issuer = newTestIssuer(t, lg)
 	e.ac = loopbackAuthConfig(frontPort, dexPort, e.issuer, authorizer)
 	e.issuerURL = e.spec()["dex"].(map[string]any)["issuerURL"].(string)
-	o := e.spec()["oauth2Proxy"].(map[string]any)
-	e.clientID = o["clientID"].(string)
-	e.cookieName = o["cookie"].(map[string]any)["name"].(string)
-	ih := e.spec()["identityHeaders"].(map[string]any)
-	e.userHeader = ih["user"].(map[string]any)["header"].(string)
-	e.groupsHeader = ih["groups"].(map[string]any)["header"].(string)
+	e.readIntent()
 
 	r, err := renderAuthConfig(t, ctx, e.ac)
 	if err != nil {
@@ -123,17 +118,35 @@ func newEnv(t *testing.T, authorizer string) *env {
 	if authorizer == "check-server" {
 		e.startCheckServer(registry)
 	}
+	e.serveGateway(frontL, registry)
+	return e
+}
+
+// readIntent takes from the AuthConfig what the flows check the real
+// programs against: client id, cookie name, header names.
+func (e *env) readIntent() {
+	o := e.spec()["oauth2Proxy"].(map[string]any)
+	e.clientID = o["clientID"].(string)
+	e.cookieName = o["cookie"].(map[string]any)["name"].(string)
+	ih := e.spec()["identityHeaders"].(map[string]any)
+	e.userHeader = ih["user"].(map[string]any)["header"].(string)
+	e.groupsHeader = ih["groups"].(map[string]any)["header"].(string)
+}
+
+// serveGateway serves the dashboard stand-in and the gateway (the front,
+// driven by the emitted Istio objects) on frontL.
+func (e *env) serveGateway(frontL net.Listener, registry map[string]string) {
+	t := e.t
 	echoL := listen(t)
-	serve(t, lg, "dashboard", echoL, http.HandlerFunc(echo))
+	serve(t, e.lg, "dashboard", echoL, http.HandlerFunc(echo))
 	registry[dashboardService] = echoL.Addr().String()
 
 	gw := e.gatewayConfig(registry)
-	f, err := newFront(gw, lg)
+	f, err := newFront(gw, e.lg)
 	if err != nil {
 		t.Fatalf("the front cannot implement the emitted Istio objects: %v", err)
 	}
-	serve(t, lg, "front", frontL, f)
-	return e
+	serve(t, e.lg, "front", frontL, f)
 }
 
 // echo is the dashboard stand-in: it answers 200 with what it received.

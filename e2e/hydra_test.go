@@ -87,12 +87,7 @@ func newHydraEnv(t *testing.T, extra func(spec map[string]any)) (*env, *hydra) {
 	e.frontURL = "http://" + hostPort(frontPort)
 	e.issuerURL = h.public
 	e.ac = hydraAuthConfig(frontPort, h, extra)
-	o := e.spec()["oauth2Proxy"].(map[string]any)
-	e.clientID = o["clientID"].(string)
-	e.cookieName = o["cookie"].(map[string]any)["name"].(string)
-	ih := e.spec()["identityHeaders"].(map[string]any)
-	e.userHeader = ih["user"].(map[string]any)["header"].(string)
-	e.groupsHeader = ih["groups"].(map[string]any)["header"].(string)
+	e.readIntent()
 
 	h.client(t, ctx, map[string]any{
 		"client_id": e.clientID, "client_secret": testClientSecret,
@@ -125,14 +120,7 @@ func newHydraEnv(t *testing.T, extra func(spec map[string]any)) (*env, *hydra) {
 		requireBinaries(t, "check-server")
 		e.startCheckServer(registry)
 	}
-	echoL := listen(t)
-	serve(t, lg, "dashboard", echoL, http.HandlerFunc(echo))
-	registry[dashboardService] = echoL.Addr().String()
-	f, err := newFront(e.gatewayConfig(registry), lg)
-	if err != nil {
-		t.Fatalf("the front cannot implement the emitted Istio objects: %v", err)
-	}
-	serve(t, lg, "front", frontL, f)
+	e.serveGateway(frontL, registry)
 	return e, h
 }
 
