@@ -95,7 +95,7 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		// Dex, which otherwise shows its approval page; none for a corporate
 		// IdP would answer login_required to a user without a session.
 		Prompt:           promptParam(s.OIDC.Prompt),
-		AllowUnverified:  *s.OIDC.AllowUnverifiedEmail,
+		AllowUnverified:  s.OIDC.AllowUnverifiedEmail != nil && *s.OIDC.AllowUnverifiedEmail,
 		BackendLogoutURL: backendLogoutURL(s.Logout.EndSessionURL),
 		SetAuthorization: true,
 		SetXAuthRequest:  true,
