@@ -1,6 +1,8 @@
 package checkserver
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"regexp"
 	"strings"
 
@@ -14,6 +16,7 @@ type identityMapper struct {
 	prefix        string
 	transformers  []transformer
 	allowedGroups map[string]bool
+	jsonGroups    bool
 }
 
 type transformer struct {
@@ -22,7 +25,7 @@ type transformer struct {
 }
 
 func newIdentityMapper(c config.Identity) (*identityMapper, error) {
-	m := &identityMapper{prefix: c.UserPrefix}
+	m := &identityMapper{prefix: c.UserPrefix, jsonGroups: c.GroupsFormat == config.GroupsJSONBase64}
 	for _, t := range c.UserTransformers {
 		re, err := regexp.Compile(t.Match)
 		if err != nil {
@@ -80,7 +83,21 @@ func (m *identityMapper) mapIdentity(id authn.Identity) (mapped, error) {
 			return mapped{user: u}, authn.ErrForbidden
 		}
 	}
-	return mapped{user: u, groups: strings.Join(id.Groups, ",")}, nil
+	return mapped{user: u, groups: m.groupsValue(id.Groups)}, nil
+}
+
+// groupsValue encodes the groups as the configured format: comma-joined, or
+// base64 (with padding) of the JSON list, byte for byte what Envoy's
+// jwt_authn writes for the same claim.
+func (m *identityMapper) groupsValue(groups []string) string {
+	if len(groups) == 0 {
+		return ""
+	}
+	if !m.jsonGroups {
+		return strings.Join(groups, ",")
+	}
+	b, _ := json.Marshal(groups)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // safeHeaderValue refuses control characters (header injection, and Envoy

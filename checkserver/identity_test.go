@@ -18,6 +18,9 @@ func TestMapIdentity(t *testing.T) {
 	tests := map[string]scenario{
 		"plain": {id: authn.Identity{User: "alice@example.com", Groups: []string{"a", "b"}},
 			want: mapped{user: "alice@example.com", groups: "a,b"}},
+		// base64 of ["a","b"], what Envoy's jwt_authn writes for the claim.
+		"groups as Envoy writes them": {cfg: config.Identity{GroupsFormat: config.GroupsJSONBase64}, id: authn.Identity{User: "alice", Groups: []string{"a", "b"}},
+			want: mapped{user: "alice", groups: "WyJhIiwiYiJd"}},
 		"prefix": {cfg: config.Identity{UserPrefix: "oidc:"}, id: authn.Identity{User: "alice"},
 			want: mapped{user: "oidc:alice"}},
 		"first matching transformer wins, then prefix": {

@@ -39,12 +39,7 @@ func loopbackAuthConfig(frontPort, dexPort int, iss *testIssuer, authorizer stri
 				// Dex's password grant, for flow 5's Dex-issued bearer token.
 				"passwordConnector": "local",
 			},
-			"oauth2Proxy": map[string]any{
-				"clientID":        "e2e-oauth2-proxy",
-				"clientSecretRef": map[string]any{"name": "e2e-oauth2-proxy", "key": "client-secret"},
-				"cookieSecretRef": map[string]any{"name": "e2e-oauth2-proxy", "key": "cookie-secret"},
-				"cookie":          map[string]any{"name": "e2e_session", "secure": false},
-			},
+			"oauth2Proxy": loopbackOAuth2Proxy(),
 			"identityHeaders": map[string]any{
 				"user":   map[string]any{"header": "kubeflow-userid", "claim": "email"},
 				"groups": map[string]any{"header": "kubeflow-groups", "claim": "groups"},
@@ -126,12 +121,7 @@ func newEnvWith(t *testing.T, authorizer string, opts envOptions) *env {
 	e.issuer = newTestIssuer(t, lg)
 	e.ac = opts.authConfig(frontPort, dexPort, e.issuer, authorizer)
 	e.issuerURL = e.spec()["dex"].(map[string]any)["issuerURL"].(string)
-	o := e.spec()["oauth2Proxy"].(map[string]any)
-	e.clientID = o["clientID"].(string)
-	e.cookieName = o["cookie"].(map[string]any)["name"].(string)
-	ih := e.spec()["identityHeaders"].(map[string]any)
-	e.userHeader = ih["user"].(map[string]any)["header"].(string)
-	e.groupsHeader = ih["groups"].(map[string]any)["header"].(string)
+	e.readIntent()
 
 	r, err := renderAuthConfig(t, ctx, e.ac)
 	if err != nil {
@@ -145,24 +135,42 @@ func newEnvWith(t *testing.T, authorizer string, opts envOptions) *env {
 	if authorizer == "check-server" {
 		e.startCheckServer(registry)
 	}
+	e.serveGateway(frontL, registry)
+	return e
+}
+
+// readIntent takes from the AuthConfig what the flows check the real
+// programs against: client id, cookie name, header names.
+func (e *env) readIntent() {
+	o := e.spec()["oauth2Proxy"].(map[string]any)
+	e.clientID = o["clientID"].(string)
+	e.cookieName = o["cookie"].(map[string]any)["name"].(string)
+	ih := e.spec()["identityHeaders"].(map[string]any)
+	e.userHeader = ih["user"].(map[string]any)["header"].(string)
+	e.groupsHeader = ih["groups"].(map[string]any)["header"].(string)
+}
+
+// serveGateway serves the dashboard stand-in and the gateway (the front,
+// driven by the emitted Istio objects) on frontL.
+func (e *env) serveGateway(frontL net.Listener, registry map[string]string) {
+	t := e.t
 	echoL := listen(t)
-	dashboard := opts.dashboard
+	dashboard := e.opts.dashboard
 	if dashboard == nil {
 		dashboard = http.HandlerFunc(echo)
 	}
-	serve(t, lg, "dashboard", echoL, dashboard)
+	serve(t, e.lg, "dashboard", echoL, dashboard)
 	registry[dashboardService] = echoL.Addr().String()
 
 	gw := e.gatewayConfig(registry)
-	f, err := newFront(gw, lg)
+	f, err := newFront(gw, e.lg)
 	if err != nil {
 		t.Fatalf("the front cannot implement the emitted Istio objects: %v", err)
 	}
-	if opts.frontListener != nil {
-		frontL = opts.frontListener(frontL)
+	if e.opts.frontListener != nil {
+		frontL = e.opts.frontListener(frontL)
 	}
-	serve(t, lg, "front", frontL, f)
-	return e
+	serve(t, e.lg, "front", frontL, f)
 }
 
 // echo is the dashboard stand-in: it answers 200 with what it received.

@@ -84,6 +84,9 @@ func requireBinaries(t testing.TB, names ...string) {
 			if n == "oauth2-proxy" || n == "dex" {
 				target = "make upstream"
 			}
+			if n == "hydra" {
+				target = "make hydra"
+			}
 			if !slices.Contains(targets, target) {
 				targets = append(targets, target)
 			}

@@ -32,6 +32,13 @@ mutations=(
   'TestCheckServerAuthorizer|headersToUpstreamOnAllow without the user header (mesh)|- kubeflow-userid(\n\s+- kubeflow-groups)|- kubeflow-user${1}'
   'TestCheckServerAuthorizer|oauth2-proxy user header read (check-server config)|userHeader: X-Auth-Request-Email|userHeader: X-Auth-Request-Mail'
   'TestCheckServerAuthorizer|ext_authz provider port (mesh)|port: 8080(\n\s+service: check-server)|port: 8081${1}'
+  'TestHydraProvider|prompt for a corporate IdP (oauth2_proxy.cfg)|prompt = ""|prompt = "none"'
+  'TestHydraProvider|unverified-email switch (oauth2_proxy.cfg)|insecure_oidc_allow_unverified_email = true|insecure_oidc_allow_unverified_email = false'
+  'TestHydraProvider|refreshed cookie back to the browser (mesh)|headersToDownstreamOnAllow:(\s*)- set-cookie|headersToDownstreamOnAllow:${1}- x-dropped'
+  'TestHydraProvider|cookie refresh against 5s ID tokens (oauth2_proxy.cfg)|cookie_refresh = "2.5s"|cookie_refresh = "59m"'
+  'TestHydraProvider|login audience pinned (RequestAuthentication)|audiences:(\s*)- e2e-oauth2-proxy|audiences:${1}- e2e-oauth2-proxy${1}- e2e-other-app'
+  'TestHydraProvider|end-session redirect allowed (oauth2_proxy.cfg)|whitelist_domains = \["([^"]*)", "[^"]*"\]|whitelist_domains = ["${1}"]'
+  'TestHydraCheckServer|bearer user claim (check-server config)|userClaim: preferred_username|userClaim: email'
 )
 
 # The browser flows (TestBrowser, docs/e2e.md): each mutation runs the login

@@ -25,6 +25,10 @@ package e2e
 // | check-server oauth2Proxy.url           | http://oauth2-proxy.<ns>.svc.cluster.local[:port] | the loopback oauth2-proxy (registry) | cluster DNS                         |
 // | check-server kubernetes.tokenReview    | enabled, in-cluster API server       | disabled                                | no Kubernetes API here                     |
 // | Istio ingress gateway                  | Envoy                                | the front (front_test.go)               | Envoy does not run here                    |
+// | the corporate IdP (Hydra flows)        | Keycloak/Entra/Okta/…                | Ory Hydra v2.3.0, in memory, its clients registered by the test, a login/consent/logout app accepting over the admin API | an OpenID-certified provider that runs here |
+// | the oauth2-proxy client's token lifetimes (Hydra) | the IdP's (Hydra's own: 60 s) | 5 s (client lifespans), idTokenLifetime: 5s | see a token expire without waiting 60 s |
+// | oauth2_proxy.cfg cookie_refresh (TestHydraRefreshRefusedOrBroken only) | the derived 2.5s | 59m (E2E_MUTATE) | what the old fixed default does |
+// | Redis address (TestRedisSessions)      | a Service                            | 127.0.0.1:<free> in the AuthConfig      | no cluster DNS                             |
 
 import (
 	"fmt"

@@ -4,7 +4,7 @@ import "meshauth.dev/meshauth/fn/api"
 
 // Names lists every component meshauth can emit, in output order. The
 // function owns these directories under the components folder.
-var Names = []string{"oauth2-proxy", "dex-clients", "istio-external-auth", "istiod-jwt-refresh", "logout", "check-server"}
+var Names = []string{"oauth2-proxy", "dex-clients", "istio-external-auth", "istiod-jwt-refresh", "logout", "check-server", "large-tokens"}
 
 // All generates the components of a defaulted, valid AuthConfig.
 func All(c api.AuthConfig) ([]Component, error) {
@@ -37,6 +37,9 @@ func All(c api.AuthConfig) ([]Component, error) {
 			return nil, err
 		}
 		out = append(out, cs)
+	}
+	if lt := LargeTokens(c); lt != nil {
+		out = append(out, *lt)
 	}
 	return out, nil
 }

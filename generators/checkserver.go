@@ -76,7 +76,7 @@ func CheckServerConfig(s api.Spec) config.Config {
 	login := config.Issuer{
 		Issuer:      s.OIDC.IssuerURL,
 		AllowHTTP:   strings.HasPrefix(s.OIDC.IssuerURL, "http://"),
-		Audiences:   []string{s.OAuth2Proxy.ClientID},
+		Audiences:   LoginAudiences(s),
 		UserClaim:   h.User.Claim,
 		GroupsClaim: h.Groups.Claim,
 		Required:    true,
@@ -111,6 +111,16 @@ func CheckServerConfig(s api.Spec) config.Config {
 	cfg.Identity.UserHeader = h.User.Header
 	cfg.Identity.UserPrefix = h.User.Prefix
 	cfg.Identity.GroupsHeader = h.Groups.Header
+	if h.Groups.Format == api.GroupsJSONBase64 {
+		cfg.Identity.GroupsFormat = config.GroupsJSONBase64
+	}
+	cfg.Identity.AllowedGroups = s.CheckServer.AllowedGroups
+	for _, tr := range s.CheckServer.UserTransformers {
+		cfg.Identity.UserTransformers = append(cfg.Identity.UserTransformers, config.Transformer{Match: tr.Match, Replace: tr.Replace})
+	}
+	if lt := s.OIDC.LargeTokens; lt != nil && lt.MaxTokenBytes != nil {
+		cfg.MaxTokenBytes = int(*lt.MaxTokenBytes)
+	}
 	cfg.APIRoutes = s.OAuth2Proxy.APIRoutes
 	cfg.SkipAuthPaths = append([]string{"/oauth2/"}, s.PublicPaths...)
 	return cfg.WithDefaults()

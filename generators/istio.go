@@ -157,11 +157,19 @@ func requestAuthentications(s api.Spec) []requestAuthentication {
 		login = "dex-jwt"
 		jwks = s.Dex.IssuerURL + "/keys"
 	}
-	out := []requestAuthentication{{login, rule(s.OIDC.IssuerURL, jwks, nil, h.User.Claim)}}
+	// Pinned to the clients the AuthConfig declares: any other token of the
+	// realm/tenant, minted for another client, is refused.
+	out := []requestAuthentication{{login, rule(s.OIDC.IssuerURL, jwks, LoginAudiences(s), h.User.Claim)}}
 	for _, m := range s.MachineIssuers {
 		out = append(out, requestAuthentication{m.Name, rule(m.Issuer, m.JWKSURI, m.Audiences, m.UserClaim)})
 	}
 	return out
+}
+
+// LoginAudiences are the client ids whose login-issuer tokens the gateway
+// accepts: oauth2-proxy's and the extra ones the AuthConfig lists.
+func LoginAudiences(s api.Spec) []string {
+	return append([]string{s.OAuth2Proxy.ClientID}, s.OIDC.Audiences...)
 }
 
 // publicNotPaths is what the policies exclude: oauth2-proxy's own routes

@@ -65,7 +65,7 @@ func oauth2ProxyDeployment(s api.Spec, cfg string) *appsv1.Deployment {
 	if r := p.SessionStore.Redis; r != nil && r.PasswordSecretRef != nil {
 		env = append(env, secretEnv("OAUTH2_PROXY_REDIS_PASSWORD", *r.PasswordSecretRef))
 	}
-	return workload(p.Namespace, oauth2ProxyName, p.Replicas, cfg, "/etc/oauth2-proxy", corev1.PodSpec{
+	dep := workload(p.Namespace, oauth2ProxyName, p.Replicas, cfg, "/etc/oauth2-proxy", corev1.PodSpec{
 		AutomountServiceAccountToken: ptr(false),
 	}, corev1.Container{
 		Image: p.Image,
@@ -79,7 +79,24 @@ func oauth2ProxyDeployment(s api.Spec, cfg string) *appsv1.Deployment {
 		ReadinessProbe: httpProbe("/ready", "http", 10),
 		Resources:      requests("10m", "32Mi"),
 	})
+	if r := p.SessionStore.Redis; r != nil && r.CASecretRef != nil {
+		// redis_ca_path reads the CA bundle from a file.
+		pod := &dep.Spec.Template.Spec
+		pod.Volumes = append(pod.Volumes, corev1.Volume{Name: "redis-ca", VolumeSource: corev1.VolumeSource{
+			Secret: &corev1.SecretVolumeSource{SecretName: r.CASecretRef.Name, Items: []corev1.KeyToPath{{Key: r.CASecretRef.Key, Path: r.CASecretRef.Key}}},
+		}})
+		c := &pod.Containers[0]
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "redis-ca", MountPath: redisCAMount, ReadOnly: true})
+	}
+	if r := p.SessionStore.Redis; r != nil && r.Sentinel != nil && r.Sentinel.PasswordSecretRef != nil {
+		c := &dep.Spec.Template.Spec.Containers[0]
+		c.Env = append(c.Env, secretEnv("OAUTH2_PROXY_REDIS_SENTINEL_PASSWORD", *r.Sentinel.PasswordSecretRef))
+	}
+	return dep
 }
+
+// redisCAMount is where the Redis CA bundle Secret is mounted.
+const redisCAMount = "/etc/oauth2-proxy-redis-ca"
 
 func secretEnv(name string, ref api.SecretKeyRef) corev1.EnvVar {
 	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{

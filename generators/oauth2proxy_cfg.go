@@ -29,6 +29,9 @@ type proxyConfig struct {
 	RedeemURL           string   `toml:"redeem_url,omitempty"`
 	OIDCJWKSURL         string   `toml:"oidc_jwks_url,omitempty"`
 	OIDCGroupsClaim     string   `toml:"oidc_groups_claim"`
+	OIDCEmailClaim      string   `toml:"oidc_email_claim,omitempty"`
+	UserIDClaim         string   `toml:"user_id_claim,omitempty"`
+	AllowUnverified     bool     `toml:"insecure_oidc_allow_unverified_email,omitempty"`
 	ClientID            string   `toml:"client_id"`
 	RedirectURL         string   `toml:"redirect_url"`
 	Scope               string   `toml:"scope"`
@@ -36,6 +39,7 @@ type proxyConfig struct {
 	Prompt              string   `toml:"prompt"`
 	EmailDomains        []string `toml:"email_domains"`
 	WhitelistDomains    []string `toml:"whitelist_domains"`
+	BackendLogoutURL    string   `toml:"backend_logout_url,omitempty"`
 
 	HTTPAddress    string   `toml:"http_address"`
 	MetricsAddress string   `toml:"metrics_address"`
@@ -45,10 +49,8 @@ type proxyConfig struct {
 	APIRoutes      []string `toml:"api_routes"`
 	SkipProvider   bool     `toml:"skip_provider_button"`
 
-	SkipJWTBearerTokens bool     `toml:"skip_jwt_bearer_tokens"`
-	ExtraJWTIssuers     []string `toml:"extra_jwt_issuers,omitempty"`
-	SetAuthorization    bool     `toml:"set_authorization_header"`
-	SetXAuthRequest     bool     `toml:"set_xauthrequest"`
+	SetAuthorization bool `toml:"set_authorization_header"`
+	SetXAuthRequest  bool `toml:"set_xauthrequest"`
 
 	CookieName     string   `toml:"cookie_name"`
 	CookieExpire   string   `toml:"cookie_expire"`
@@ -57,8 +59,14 @@ type proxyConfig struct {
 	CookieSameSite string   `toml:"cookie_samesite"`
 	CookieDomains  []string `toml:"cookie_domains,omitempty"`
 
-	SessionStoreType string `toml:"session_store_type"`
-	RedisURL         string `toml:"redis_connection_url,omitempty"`
+	SessionStoreType    string   `toml:"session_store_type"`
+	RedisURL            string   `toml:"redis_connection_url,omitempty"`
+	RedisUseSentinel    bool     `toml:"redis_use_sentinel,omitempty"`
+	RedisSentinelMaster string   `toml:"redis_sentinel_master_name,omitempty"`
+	RedisSentinelURLs   []string `toml:"redis_sentinel_connection_urls,omitempty"`
+	RedisUseCluster     bool     `toml:"redis_use_cluster,omitempty"`
+	RedisClusterURLs    []string `toml:"redis_cluster_connection_urls,omitempty"`
+	RedisCAPath         string   `toml:"redis_ca_path,omitempty"`
 }
 
 func proxyConfigFor(s api.Spec) proxyConfig {
@@ -83,22 +91,44 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		Upstreams:      []string{"static://200"},
 		SkipAuthRoutes: skipAuthRoutes(s.PublicPaths),
 		APIRoutes:      p.APIRoutes,
-		// Dex honours prompt=none; oauth2-proxy's default "force" makes Dex
-		// ask for the password on every session refresh.
-		Prompt:              "none",
-		SkipJWTBearerTokens: true,
-		SetAuthorization:    true,
-		SetXAuthRequest:     true,
-		CookieName:          p.Cookie.Name,
-		CookieExpire:        p.Cookie.Expire,
-		CookieRefresh:       p.Cookie.Refresh,
-		CookieSecure:        *p.Cookie.Secure,
-		CookieSameSite:      p.Cookie.SameSite,
-		CookieDomains:       p.Cookie.Domains,
-		SessionStoreType:    p.SessionStore.Type,
+		// The provider profile's prompt (fn/api/profiles.go): none for
+		// Dex, which otherwise shows its approval page; none for a corporate
+		// IdP would answer login_required to a user without a session.
+		Prompt:           promptParam(s.OIDC.Prompt),
+		AllowUnverified:  s.OIDC.AllowUnverifiedEmail != nil && *s.OIDC.AllowUnverifiedEmail,
+		BackendLogoutURL: backendLogoutURL(s.Logout.EndSessionURL),
+		SetAuthorization: true,
+		SetXAuthRequest:  true,
+		CookieName:       p.Cookie.Name,
+		CookieExpire:     p.Cookie.Expire,
+		CookieRefresh:    p.Cookie.Refresh,
+		CookieSecure:     *p.Cookie.Secure,
+		CookieSameSite:   p.Cookie.SameSite,
+		CookieDomains:    p.Cookie.Domains,
+		SessionStoreType: p.SessionStore.Type,
 	}
-	if p.SessionStore.Redis != nil {
-		cfg.RedisURL = p.SessionStore.Redis.Address
+	if c := s.IdentityHeaders.User.Claim; c != "email" {
+		// One user id on every path: the claim Istio and the check-server
+		// read from tokens is the one oauth2-proxy puts in the session
+		// (X-Auth-Request-Email and -User, which the check-server's cookie
+		// path reads). oauth2-proxy's default, email, is left implicit.
+		cfg.OIDCEmailClaim, cfg.UserIDClaim = c, c
+	}
+	if h := endSessionHost(s.Logout.EndSessionURL); h != "" && h != public.Host {
+		// sign_out's rd may send the browser to the IdP's end-session page.
+		cfg.WhitelistDomains = append(cfg.WhitelistDomains, h)
+	}
+	if r := p.SessionStore.Redis; r != nil {
+		cfg.RedisURL = r.Address
+		if r.Sentinel != nil {
+			cfg.RedisUseSentinel, cfg.RedisSentinelMaster, cfg.RedisSentinelURLs = true, r.Sentinel.MasterName, r.Sentinel.Addresses
+		}
+		if r.Cluster != nil {
+			cfg.RedisUseCluster, cfg.RedisClusterURLs = true, r.Cluster.Addresses
+		}
+		if r.CASecretRef != nil {
+			cfg.RedisCAPath = redisCAMount + "/" + r.CASecretRef.Key
+		}
 	}
 	if s.Dex != nil {
 		// Dex's issuer is an in-cluster URL the browser cannot reach, so
@@ -110,17 +140,40 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		cfg.LoginURL = strings.TrimSuffix(s.PublicURL, "/") + strings.TrimSuffix(issuer.Path, "/") + "/auth"
 		cfg.RedeemURL = strings.TrimSuffix(s.Dex.IssuerURL, "/") + "/token"
 		cfg.OIDCJWKSURL = strings.TrimSuffix(s.Dex.IssuerURL, "/") + "/keys"
-	} else {
-		// With discovery, oauth2-proxy verifies extra issuers' tokens too;
-		// without it, it would build their JWKS URL wrongly, so Istio's
-		// RequestAuthentication alone checks machine tokens under Dex.
-		for _, m := range s.MachineIssuers {
-			for _, aud := range m.Audiences {
-				cfg.ExtraJWTIssuers = append(cfg.ExtraJWTIssuers, m.Issuer+"="+aud)
-			}
-		}
 	}
+	// No skip_jwt_bearer_tokens / extra_jwt_issuers: a request carrying an
+	// Authorization header never reaches oauth2-proxy (the CUSTOM policy
+	// skips it; the check-server verifies bearers itself), so bearer tokens
+	// are Istio's or the check-server's to verify, never oauth2-proxy's.
 	return cfg
+}
+
+// promptParam is oauth2-proxy's prompt: empty sends none (oauth2-proxy then
+// sends approval_prompt=force, a Google-only parameter OIDC IdPs ignore).
+func promptParam(p string) string {
+	if p == api.PromptOmit {
+		return ""
+	}
+	return p
+}
+
+// backendLogoutURL is called by oauth2-proxy at sign-out with the session's
+// ID token as the hint, ending the IdP session of IdPs that honour it
+// without the browser's cookie (Keycloak); the browser is sent to the same
+// endpoint after sign-out for the others (afterLogoutURL).
+func backendLogoutURL(endSession string) string {
+	if endSession == "" {
+		return ""
+	}
+	return endSession + "?id_token_hint={id_token}"
+}
+
+func endSessionHost(raw string) string {
+	u, err := url.Parse(raw)
+	if raw == "" || err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 func (c proxyConfig) encode() (string, error) {

@@ -11,6 +11,7 @@ func (r *run) cross() {
 	r.checkRouteHosts()
 	r.checkIssuers()
 	r.checkRedirectURL()
+	r.checkOneIdentity()
 }
 
 // serviceRef is a host name resolved to a Kubernetes Service.

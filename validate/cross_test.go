@@ -119,6 +119,7 @@ spec:
     matchLabels: {app: istio-ingressgateway}
   jwtRules:
   - issuer: http://dex.auth.svc.cluster.local:5556/dex
+    audiences: [oauth2-proxy]
     forwardOriginalToken: true
     outputClaimToHeaders:
     - {header: kubeflow-userid, claim: email}

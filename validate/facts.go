@@ -23,6 +23,8 @@ type facts struct {
 	haveRequestAuth bool
 	dex             []dexFacts
 	oauth2Proxies   []oauth2ProxyFacts
+	jwtRules        []jwtRuleFact
+	checkServers    []checkServerFacts
 }
 
 type meshFacts struct {
@@ -87,8 +89,9 @@ func (f *facts) addIstio(o *object, msg proto.Message) {
 		}
 	case *securityv1beta1.RequestAuthentication:
 		f.haveRequestAuth = true
-		for _, r := range m.GetJwtRules() {
+		for i, r := range m.GetJwtRules() {
 			f.jwtIssuers = append(f.jwtIssuers, r.GetIssuer())
+			f.jwtRules = append(f.jwtRules, jwtRuleFact{obj: o, field: "spec.jwtRules[" + strconv.Itoa(i) + "]", rule: r})
 		}
 	case *networkingv1alpha3.VirtualService:
 		f.addRoutes(o, m)

@@ -122,4 +122,7 @@ func (r *run) configMap(o *object, cm *corev1.ConfigMap) {
 	if cfg, ok := cm.Data["oauth2_proxy.cfg"]; ok {
 		r.oauth2ProxyConfig(o, "data[oauth2_proxy.cfg]", cfg)
 	}
+	if cfg, ok := cm.Data["config.yaml"]; ok && cm.Name == "check-server" {
+		r.checkServerConfig(o, "data[config.yaml]", cfg)
+	}
 }

@@ -28,6 +28,9 @@ type oauth2ProxyFacts struct {
 	issuer      string
 	clientID    string
 	redirectURL string
+	// userClaim and groupsClaim are the claims the session's identity comes
+	// from (oidc_email_claim, or the deprecated user_id_claim; oidc_groups_claim).
+	userClaim, groupsClaim string
 }
 
 // secretOptions must never be written into a ConfigMap: the design keeps
@@ -145,6 +148,7 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 	}
 	r.facts.oauth2Proxies = append(r.facts.oauth2Proxies, oauth2ProxyFacts{
 		obj: o, field: field, issuer: strs["oidc_issuer_url"], clientID: strs["client_id"], redirectURL: strs["redirect_url"],
+		userClaim: sessionUserClaim(strs), groupsClaim: orDefault(strs["oidc_groups_claim"], "groups"),
 	})
 }
 

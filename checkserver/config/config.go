@@ -121,12 +121,23 @@ type Identity struct {
 	// rewrites the user with Replace (regexp.ReplaceAllString syntax).
 	UserTransformers []Transformer `json:"userTransformers,omitempty"`
 	GroupsHeader     string        `json:"groupsHeader"`
+	// GroupsFormat is how the groups header is written: csv (comma-joined,
+	// the default) or json-base64 (base64 of the JSON list, what Envoy's
+	// jwt_authn writes for a list claim), so every path of one AuthConfig
+	// writes one format.
+	GroupsFormat string `json:"groupsFormat,omitempty"`
 	// AllowedGroups, when non-empty, admits only identities in one of them.
 	AllowedGroups []string `json:"allowedGroups,omitempty"`
 	// StripHeaders are further client-sent headers removed on every allow
 	// (userHeader and groupsHeader are always removed unless set by us).
 	StripHeaders []string `json:"stripHeaders,omitempty"`
 }
+
+// Groups header formats.
+const (
+	GroupsCSV        = "csv"
+	GroupsJSONBase64 = "json-base64"
+)
 
 // Transformer is one regex rewrite of the user name.
 type Transformer struct {

@@ -104,6 +104,9 @@ func (c Config) Validate() []error {
 		}
 	}
 	v.list("identity.allowedGroups", id.AllowedGroups)
+	if f := id.GroupsFormat; f != "" && f != GroupsCSV && f != GroupsJSONBase64 {
+		v.add("identity.groupsFormat", fmt.Sprintf("must be csv or json-base64 (got %q)", f))
+	}
 	for i, h := range id.StripHeaders {
 		v.identityHeader(fmt.Sprintf("identity.stripHeaders[%d]", i), h)
 	}

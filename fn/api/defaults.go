@@ -29,7 +29,7 @@ func Defaulted(c AuthConfig) AuthConfig {
 	def(&s.Gateway.Name, "kubeflow/kubeflow-gateway")
 
 	// Dex is the identity provider unless an external issuer is named.
-	if s.Dex == nil && s.OIDC.IssuerURL == "" {
+	if s.Dex == nil && s.OIDC.IssuerURL == "" && (s.OIDC.Provider == "" || s.OIDC.Provider == ProviderDex) {
 		s.Dex = &Dex{}
 	}
 	if d := s.Dex; d != nil {
@@ -45,9 +45,7 @@ func Defaulted(c AuthConfig) AuthConfig {
 			s.PublicPaths = []string{"/dex/"}
 		}
 	}
-	if s.OIDC.Scopes == nil {
-		s.OIDC.Scopes = []string{"openid", "email", "groups", "profile", "offline_access"}
-	}
+	applyProfile(s)
 
 	p := &s.OAuth2Proxy
 	def(&p.Namespace, "oauth2-proxy")
@@ -64,7 +62,6 @@ func Defaulted(c AuthConfig) AuthConfig {
 	def(&p.Cookie.Name, "oauth2_proxy_kubeflow")
 	// Dex's ID tokens live 24h; a longer cookie would outlive the JWT Istio checks.
 	def(&p.Cookie.Expire, "24h")
-	def(&p.Cookie.Refresh, "59m")
 	def(&p.Cookie.SameSite, "lax")
 	if p.Cookie.Secure == nil {
 		p.Cookie.Secure = ptr(strings.HasPrefix(s.PublicURL, "https://"))
@@ -79,10 +76,8 @@ func Defaulted(c AuthConfig) AuthConfig {
 
 	u := &s.IdentityHeaders.User
 	def(&u.Header, "kubeflow-userid")
-	def(&u.Claim, "email")
 	g := &s.IdentityHeaders.Groups
 	def(&g.Header, "kubeflow-groups")
-	def(&g.Claim, "groups")
 
 	for i := range s.MachineIssuers {
 		m := &s.MachineIssuers[i]
@@ -107,9 +102,18 @@ func Defaulted(c AuthConfig) AuthConfig {
 	if l.Paths == nil {
 		l.Paths = []string{"/logout", "/authservice/logout"}
 	}
+	// With RP-initiated logout the browser ends at the IdP's end-session
+	// endpoint, which ends the IdP session too.
+	def(&l.AfterLogoutURL, l.EndSessionURL)
 	def(&l.AfterLogoutURL, "/")
 
 	def(&s.Authorizer, AuthorizerOAuth2Proxy)
+	// Envoy's jwt_authn (the oauth2-proxy authorizer's only path) can only
+	// write a list claim as base64 of its JSON; the check-server joins.
+	if s.Authorizer == AuthorizerCheckServer {
+		def(&g.Format, GroupsCSV)
+	}
+	def(&g.Format, GroupsJSONBase64)
 	cs := &s.CheckServer
 	def(&cs.Namespace, p.Namespace)
 	def(&cs.Image, CheckServerImage)

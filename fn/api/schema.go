@@ -13,6 +13,9 @@ var enums = map[string][]any{
 	"spec.checkServer.protocol":          {"http", "grpc"},
 	"spec.oauth2Proxy.sessionStore.type": {"cookie", "redis"},
 	"spec.oauth2Proxy.cookie.sameSite":   {"lax", "strict", "none"},
+	"spec.oidc.provider":                 Providers,
+	"spec.oidc.prompt":                   {"none", "login", "consent", "select_account", PromptOmit},
+	"spec.identityHeaders.groups.format": {GroupsJSONBase64, GroupsCSV},
 }
 
 // CRD returns the AuthConfig CustomResourceDefinition; its OpenAPI v3

@@ -95,6 +95,35 @@ type OIDC struct {
 	// IssuerURL is what oauth2-proxy logs users in against; defaults to Dex.
 	IssuerURL string   `json:"issuerURL,omitempty"`
 	Scopes    []string `json:"scopes,omitempty"`
+	// Provider is the profile (docs/providers/): dex, keycloak, entra, okta
+	// or generic. It defaults prompt, scopes, the claims, email
+	// verification and idTokenLifetime; each stays overridable.
+	Provider string `json:"provider,omitempty"`
+	// Prompt is sent on every authorization request: none, login, consent,
+	// select_account, or omit to send none (the IdP decides).
+	Prompt string `json:"prompt,omitempty"`
+	// Audiences are further client ids of the login issuer whose tokens the
+	// gateway accepts (besides oauth2Proxy.clientID); a token minted for
+	// any other client of the realm/tenant is refused.
+	Audiences []string `json:"audiences,omitempty"`
+	// AllowUnverifiedEmail admits ID tokens saying email_verified: false
+	// (oauth2-proxy's insecure_oidc_allow_unverified_email).
+	AllowUnverifiedEmail *bool `json:"allowUnverifiedEmail,omitempty"`
+	// IDTokenLifetime is how long the IdP's ID tokens live; cookie.refresh
+	// must be shorter, or the gateway gets expired tokens.
+	IDTokenLifetime string `json:"idTokenLifetime,omitempty"`
+	// LargeTokens is for IdPs whose tokens overflow header limits.
+	LargeTokens *LargeTokens `json:"largeTokens,omitempty"`
+}
+
+// LargeTokens trims what a session carries through the gateway (the Kubeflow
+// doc's known issue: Entra tokens exceed gRPC and gunicorn header limits).
+type LargeTokens struct {
+	// StripCookieRoutes are VirtualServices (gRPC backends such as
+	// kubeflow/metadata-grpc) whose routes drop the Cookie header upstream.
+	StripCookieRoutes []ObjectRef `json:"stripCookieRoutes,omitempty"`
+	// MaxTokenBytes is the largest bearer token the check-server accepts.
+	MaxTokenBytes *int32 `json:"maxTokenBytes,omitempty"`
 }
 
 type OAuth2Proxy struct {
@@ -136,8 +165,24 @@ type SessionStore struct {
 }
 
 type Redis struct {
-	Address           string        `json:"address"`
+	// Address is redis://host:port or rediss://host:port (TLS) of a single
+	// server; leave it empty with sentinel or cluster.
+	Address           string         `json:"address,omitempty"`
+	PasswordSecretRef *SecretKeyRef  `json:"passwordSecretRef,omitempty"`
+	Sentinel          *RedisSentinel `json:"sentinel,omitempty"`
+	Cluster           *RedisCluster  `json:"cluster,omitempty"`
+	// CASecretRef is a PEM CA bundle (Secret key) trusted for rediss://.
+	CASecretRef *SecretKeyRef `json:"caSecretRef,omitempty"`
+}
+
+type RedisSentinel struct {
+	MasterName        string        `json:"masterName"`
+	Addresses         []string      `json:"addresses"`
 	PasswordSecretRef *SecretKeyRef `json:"passwordSecretRef,omitempty"`
+}
+
+type RedisCluster struct {
+	Addresses []string `json:"addresses"`
 }
 
 type IdentityHeaders struct {
@@ -154,6 +199,10 @@ type UserHeader struct {
 type GroupsHeader struct {
 	Header string `json:"header,omitempty"`
 	Claim  string `json:"claim,omitempty"`
+	// Format of the header on every path: json-base64 (what Envoy's
+	// jwt_authn writes for a list claim; the only one it can write, so the
+	// oauth2-proxy authorizer's) or csv (comma-joined; check-server only).
+	Format string `json:"format,omitempty"`
 }
 
 type MachineIssuer struct {
@@ -199,6 +248,10 @@ type Logout struct {
 	Paths          []string  `json:"paths,omitempty"`
 	// AfterLogoutURL is where oauth2-proxy sends the browser after sign-out.
 	AfterLogoutURL string `json:"afterLogoutURL,omitempty"`
+	// EndSessionURL is the IdP's end_session_endpoint: sign-out also ends
+	// the IdP session (oauth2-proxy's backend_logout_url with the ID token
+	// as hint, and the browser sent there), so the next login asks again.
+	EndSessionURL string `json:"endSessionURL,omitempty"`
 }
 
 type CheckServer struct {
@@ -207,4 +260,15 @@ type CheckServer struct {
 	Replicas  *int32 `json:"replicas,omitempty"`
 	// Protocol of the mesh extension provider: http or grpc.
 	Protocol string `json:"protocol,omitempty"`
+	// AllowedGroups, when set, admits only users in one of them.
+	AllowedGroups []string `json:"allowedGroups,omitempty"`
+	// UserTransformers rewrite the user id (first match wins), e.g. strip
+	// an email domain.
+	UserTransformers []UserTransformer `json:"userTransformers,omitempty"`
+}
+
+// UserTransformer is a regexp rewrite (regexp.ReplaceAllString syntax).
+type UserTransformer struct {
+	Match   string `json:"match"`
+	Replace string `json:"replace"`
 }

@@ -30,6 +30,7 @@ func Validate(c AuthConfig) FieldErrors {
 	validateIstio(s.Istio, &errs)
 	validateLogout(s.Logout, s.PublicPaths, public, &errs)
 	validateAuthorizer(s, &errs)
+	validateProvider(s, &errs)
 	return errs.sorted()
 }
 
@@ -185,14 +186,7 @@ func validateOAuth2Proxy(p OAuth2Proxy, public *url.URL, oidc OIDC, errs *FieldE
 			errs.add(at+".sessionStore.redis", "is set but sessionStore.type is cookie; set type: redis or remove redis")
 		}
 	case "redis":
-		if ss.Redis == nil || ss.Redis.Address == "" {
-			errs.add(at+".sessionStore.redis.address", "is required with type redis, e.g. redis://redis.oauth2-proxy.svc.cluster.local:6379")
-		} else if u, err := url.Parse(ss.Redis.Address); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" || u.User != nil {
-			errs.add(at+".sessionStore.redis.address", "must be redis://host:port or rediss://host:port without a password (got %q); use passwordSecretRef", redactUserInfo(ss.Redis.Address))
-		}
-		if ss.Redis != nil && ss.Redis.PasswordSecretRef != nil {
-			checkSecretRef(at+".sessionStore.redis.passwordSecretRef", *ss.Redis.PasswordSecretRef, errs)
-		}
+		validateRedis(ss.Redis, errs)
 	default:
 		errs.add(at+".sessionStore.type", "must be cookie or redis, got %q", ss.Type)
 	}
@@ -208,7 +202,8 @@ func validateCookie(c Cookie, public *url.URL, oidc OIDC, errs *FieldErrors) {
 	if expire > 0 && refresh >= expire {
 		errs.add(at+".refresh", "(%s) must be shorter than cookie.expire (%s), or 0s to disable refresh", c.Refresh, c.Expire)
 	}
-	if refresh > 0 && !contains(oidc.Scopes, "offline_access") {
+	// Keycloak hands out refresh tokens without offline_access.
+	if refresh > 0 && !contains(oidc.Scopes, "offline_access") && oidc.Provider != ProviderKeycloak {
 		errs.add(at+".refresh", "needs a refresh token: add offline_access to spec.oidc.scopes, or set refresh: 0s")
 	}
 	switch c.SameSite {
@@ -280,7 +275,10 @@ func validateMachineIssuers(ms []MachineIssuer, oidcIssuer string, errs *FieldEr
 	for i, m := range ms {
 		at := idx("spec.machineIssuers", i)
 		checkURL(at+".issuer", m.Issuer, false, errs)
-		if prev := issuers[m.Issuer]; prev != "" && m.Issuer != "" {
+		// The login issuer may also mint machine tokens (client credentials)
+		// for audiences of their own: validateProvider checks those.
+		sameAsLogin := m.Issuer == oidcIssuer && len(m.Audiences) > 0
+		if prev := issuers[m.Issuer]; prev != "" && m.Issuer != "" && !sameAsLogin {
 			errs.add(at+".issuer", "%q is already trusted by %s; list each issuer once", m.Issuer, prev)
 		}
 		issuers[m.Issuer] = at + ".issuer"
@@ -343,6 +341,9 @@ func validateLogout(l Logout, publicPaths []string, public *url.URL, errs *Field
 		return
 	}
 	u, err := url.Parse(a)
+	if err == nil && a == l.EndSessionURL && u.Host != "" {
+		return // the IdP's end-session endpoint: RP-initiated logout
+	}
 	if err != nil || public == nil || u.Scheme != public.Scheme || u.Host != public.Host {
 		errs.add(at+".afterLogoutURL", "must be a path such as / or a URL on the publicURL host (got %q); other hosts would make logout an open redirect", a)
 	}
