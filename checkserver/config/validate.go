@@ -117,8 +117,8 @@ func (c Config) Validate() []error {
 		p := fmt.Sprintf("skipAuthPaths[%d]", i)
 		if !strings.HasPrefix(sp, "/") {
 			v.add(p, fmt.Sprintf("must be an absolute path (got %q)", sp))
-		} else if n, ok := pathmatch.Normalize(sp); !ok || (n != sp && n+"/" != sp) {
-			v.add(p, fmt.Sprintf("must be a normalised path prefix without dot-segments, //, %%-escapes, query or fragment (got %q)", sp))
+		} else if !pathmatch.Plain(sp) {
+			v.add(p, fmt.Sprintf("must be a plain path prefix without dot-segments, //, %%-escapes, \\, ;, query or fragment (got %q)", sp))
 		}
 	}
 

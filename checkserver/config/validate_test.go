@@ -119,8 +119,8 @@ func TestValidate(t *testing.T) {
 			want: []string{
 				"apiRoutes[1]: invalid regular expression: error parsing regexp: missing closing ]: `[`",
 				`skipAuthPaths[1]: must be an absolute path (got "dex")`,
-				`skipAuthPaths[2]: must be a normalised path prefix without dot-segments, //, %-escapes, query or fragment (got "/a/../b")`,
-				`skipAuthPaths[3]: must be a normalised path prefix without dot-segments, //, %-escapes, query or fragment (got "/a%2f")`,
+				`skipAuthPaths[2]: must be a plain path prefix without dot-segments, //, %-escapes, \, ;, query or fragment (got "/a/../b")`,
+				`skipAuthPaths[3]: must be a plain path prefix without dot-segments, //, %-escapes, \, ;, query or fragment (got "/a%2f")`,
 			},
 		},
 		"limits": {
