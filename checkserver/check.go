@@ -55,7 +55,7 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 		deny:    &denyShaper{},
 		metrics: m,
 		log:     log,
-		strip:   stripList(append([]string{cfg.Identity.UserHeader, cfg.Identity.GroupsHeader}, cfg.Identity.StripHeaders...)...),
+		strip:   stripList(stripNames(cfg.Identity)...),
 		cache:   cache.New(cfg.Cache.Size, cfg.Cache.MaxTTL.Duration),
 	}
 	c.stripButUser = without(c.strip, cfg.Identity.UserHeader)
