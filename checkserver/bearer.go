@@ -7,12 +7,17 @@ import (
 	"meshauth.dev/meshauth/checkserver/authn"
 )
 
-// bearerToken extracts the token from the Authorization header(s).
-// present is false when no Authorization header was sent at all. Everything
-// else that is not exactly one "Bearer <token>" is invalid, not anonymous:
-// treating a malformed credential as "no credential" would let a request
-// fall through to a weaker path (Istio itself treats non-Bearer values as
-// anonymous, which is the gap this closes).
+// bearerToken extracts the token from the Authorization header(s); it is the
+// only Authorization parser, so both fronts decide alike. present is false
+// when no Authorization header was sent at all. Everything else that is not
+// exactly one "Bearer <token>" is invalid, not anonymous: treating a
+// malformed credential as "no credential" would let a request fall through
+// to a weaker path (Istio itself treats non-Bearer values as anonymous,
+// which is the gap this closes).
+//
+// Surrounding spaces and tabs are dropped first, as RFC 9110 §5.5 says and
+// as Go's HTTP server (the HTTP front) and Envoy already do; a gRPC check
+// built by hand may still carry them.
 func bearerToken(h http.Header, maxBytes int) (token string, present bool, err error) {
 	vals := h.Values("Authorization")
 	switch {
@@ -21,14 +26,17 @@ func bearerToken(h http.Header, maxBytes int) (token string, present bool, err e
 	case len(vals) > 1:
 		return "", true, authn.Invalid("more than one Authorization header")
 	}
-	v := vals[0]
+	v := trimOWS(vals[0])
+	if hasCTL(v) {
+		return "", true, authn.Invalid("control character in Authorization header")
+	}
 	// Envoy joins repeated headers with "," in gRPC CheckRequest.headers; a
 	// comma is never part of a JWT, so it also catches that duplicate form.
 	if strings.Contains(v, ",") {
 		return "", true, authn.Invalid("comma-joined Authorization header")
 	}
-	scheme, tok, ok := strings.Cut(v, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	scheme, tok, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
 		return "", true, authn.Invalid("Authorization scheme is not Bearer")
 	}
 	if tok == "" || strings.ContainsAny(tok, " \t") {
@@ -38,4 +46,19 @@ func bearerToken(h http.Header, maxBytes int) (token string, present bool, err e
 		return "", true, authn.Invalid("bearer token too large")
 	}
 	return tok, true, nil
+}
+
+// trimOWS drops leading and trailing spaces and tabs (RFC 9110 OWS).
+func trimOWS(s string) string { return strings.Trim(s, " \t") }
+
+// hasCTL reports a control character other than tab, or DEL. Neither front
+// can pass one on to an upstream (Go's server answers 400, Envoy refuses the
+// request), so a check that has one was not built by Envoy from a real request.
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }

@@ -97,6 +97,19 @@ func (c *LRU) Put(k Key, id authn.Identity, ttl time.Duration) {
 	}
 }
 
+// Delete drops k.
+func (c *LRU) Delete(k Key) {
+	if c == nil || c.size <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.ll.Remove(el)
+		delete(c.items, k)
+	}
+}
+
 // Len returns the number of entries (expired ones included until touched).
 func (c *LRU) Len() int {
 	if c == nil {
