@@ -28,7 +28,7 @@ const (
 	saIssuer   = "kubernetes/serviceaccount" // legacy SA token issuer: goes to TokenReview
 	goodCookie = "_oauth2_proxy=good"
 	// refreshCookie is a session oauth2-proxy accepts and refreshes.
-	refreshCookie = "_oauth2_proxy=stale"
+	refreshCookie = "_oauth2_proxy=refresh-me"
 )
 
 // harness runs a Checker behind both real front ends on 127.0.0.1 with a
