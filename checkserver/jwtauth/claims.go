@@ -23,6 +23,9 @@ func parseClaims(payload []byte) (claims, error) {
 	if dec.More() {
 		return nil, authn.Invalid("trailing data after claims")
 	}
+	if err := checkUniqueKeys(payload); err != nil {
+		return nil, authn.Invalid("duplicate claim names")
+	}
 	return c, nil
 }
 

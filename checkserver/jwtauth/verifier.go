@@ -5,7 +5,9 @@ package jwtauth
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -121,6 +123,13 @@ func Parse(token string) (*Parsed, error) {
 			return nil, authn.Invalid("encrypted tokens (JWE) are not accepted")
 		}
 		return nil, authn.Invalid("token must have three parts")
+	}
+	// go-jose decodes the protected header with encoding/json (last
+	// duplicate wins): refuse duplicates before it sees them.
+	if hdr, err := base64.RawURLEncoding.DecodeString(token[:strings.IndexByte(token, '.')]); err != nil {
+		return nil, authn.Invalid("malformed token")
+	} else if errors.Is(checkUniqueKeys(hdr), errDuplicateKey) {
+		return nil, authn.Invalid("duplicate header parameter names")
 	}
 	jws, err := jose.ParseSignedCompact(token, allAsymmetric)
 	if err != nil {
