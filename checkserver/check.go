@@ -70,7 +70,8 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 	if c.ids, err = newIdentityMapper(cfg.Identity); err != nil {
 		return nil, err
 	}
-	c.jwt, err = jwtauth.New(jwtauth.Options{Issuers: cfg.Issuers, JWKS: cfg.JWKS, Leeway: cfg.Leeway.Duration, OnFetch: m.jwksFetch})
+	c.jwt, err = jwtauth.New(jwtauth.Options{Issuers: cfg.Issuers, JWKS: cfg.JWKS, Leeway: cfg.Leeway.Duration,
+		OnFetch: m.jwksFetch, OnKeys: c.revoke})
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +93,17 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 		}
 	}
 	return c, nil
+}
+
+// revoke evicts cached tokens of issuer verified with a key no longer in
+// its JWKS: a key removed by the issuer stops working at the next refresh
+// for cached tokens as well as fresh ones.
+func (c *Checker) revoke(issuer string, refs map[string]bool) {
+	if n := c.cache.EvictIf(func(id authn.Identity) bool {
+		return id.Issuer == issuer && id.KeyRef != "" && !refs[id.KeyRef]
+	}); n > 0 {
+		c.log.Info("evicted cached tokens signed by keys removed from the JWKS", "issuer", issuer, "tokens", n)
+	}
 }
 
 // Run starts background JWKS refreshing until ctx ends.

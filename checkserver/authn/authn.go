@@ -17,6 +17,10 @@ type Identity struct {
 	Method string
 	// Expiry is when the credential stops being valid; zero if unknown.
 	Expiry time.Time
+	// Issuer and KeyRef name the configured issuer and the key (kid and
+	// thumbprint) a JWT was verified with; empty for other methods. A cached
+	// identity whose key left the issuer's JWKS is evicted.
+	Issuer, KeyRef string
 }
 
 var (

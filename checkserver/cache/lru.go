@@ -97,6 +97,26 @@ func (c *LRU) Put(k Key, id authn.Identity, ttl time.Duration) {
 	}
 }
 
+// EvictIf drops every entry whose identity matches and returns how many.
+func (c *LRU) EvictIf(match func(authn.Identity) bool) int {
+	if c == nil || c.size <= 0 {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for el := c.ll.Front(); el != nil; {
+		next := el.Next()
+		if e := el.Value.(*entry); match(e.id) {
+			c.ll.Remove(el)
+			delete(c.items, e.key)
+			n++
+		}
+		el = next
+	}
+	return n
+}
+
 // Delete drops k.
 func (c *LRU) Delete(k Key) {
 	if c == nil || c.size <= 0 {
