@@ -61,6 +61,9 @@ type RemoteKeySet struct {
 	client *http.Client
 
 	keys    atomic.Pointer[[]jose.JSONWebKey]
+	// refs maps a current key's Go value (*rsa.PublicKey, *ecdsa.PublicKey)
+	// to its KeyRef, so a verify does not recompute the thumbprint.
+	refs atomic.Pointer[map[any]string]
 	loaded  chan struct{}
 	once    sync.Once
 	sf      singleflight.Group
@@ -219,12 +222,12 @@ func (ks *RemoteKeySet) fetch(ctx context.Context) (any, error) {
 		if len(keys) == 0 {
 			return errors.New("key set has no usable signing keys")
 		}
-		ks.keys.Store(&keys)
+		ks.store(keys)
 		ks.once.Do(func() { close(ks.loaded) })
 		if ks.opts.OnKeys != nil {
 			refs := make(map[string]bool, len(keys))
 			for _, k := range keys {
-				refs[KeyRef(k)] = true
+				refs[ks.Ref(k)] = true
 			}
 			ks.opts.OnKeys(refs)
 		}
@@ -361,12 +364,41 @@ func keyFitsAlg(key any, alg string) bool {
 // Preload installs keys as if fetched and marks the set loaded. It serves
 // fuzzing and benchmarks that must not touch the network.
 func (ks *RemoteKeySet) Preload(keys []jose.JSONWebKey) {
-	k := usableKeys(keys)
-	ks.keys.Store(&k)
+	ks.store(usableKeys(keys))
 	ks.mu.Lock()
 	ks.lastTry = ks.now()
 	ks.mu.Unlock()
 	ks.once.Do(func() { close(ks.loaded) })
+}
+
+// store replaces the keys and their KeyRefs.
+func (ks *RemoteKeySet) store(keys []jose.JSONWebKey) {
+	refs := make(map[any]string, len(keys))
+	for _, k := range keys {
+		if hashable(k.Key) {
+			refs[k.Key] = KeyRef(k)
+		}
+	}
+	ks.refs.Store(&refs)
+	ks.keys.Store(&keys)
+}
+
+// Ref is KeyRef(k), precomputed for the current keys.
+func (ks *RemoteKeySet) Ref(k jose.JSONWebKey) string {
+	if m := ks.refs.Load(); m != nil && hashable(k.Key) {
+		if r, ok := (*m)[k.Key]; ok && strings.HasPrefix(r, k.KeyID+"#") {
+			return r
+		}
+	}
+	return KeyRef(k)
+}
+
+func hashable(key any) bool {
+	switch key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+		return true
+	}
+	return false
 }
 
 // KeyRef names a key by kid and RFC 7638 thumbprint, so a key replaced under

@@ -211,7 +211,7 @@ func (v *Verifier) Verify(ctx context.Context, p *Parsed) (authn.Identity, error
 	if err != nil {
 		return authn.Identity{}, err
 	}
-	id.Issuer, id.KeyRef = is.cfg.Issuer, KeyRef(used)
+	id.Issuer, id.KeyRef = is.cfg.Issuer, is.Keys.Ref(used)
 	return id, nil
 }
 
