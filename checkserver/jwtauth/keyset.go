@@ -60,10 +60,10 @@ type RemoteKeySet struct {
 	opts   KeySetOptions
 	client *http.Client
 
-	keys    atomic.Pointer[[]jose.JSONWebKey]
+	keys atomic.Pointer[[]jose.JSONWebKey]
 	// refs maps a current key's Go value (*rsa.PublicKey, *ecdsa.PublicKey)
 	// to its KeyRef, so a verify does not recompute the thumbprint.
-	refs atomic.Pointer[map[any]string]
+	refs    atomic.Pointer[map[any]string]
 	loaded  chan struct{}
 	once    sync.Once
 	sf      singleflight.Group
