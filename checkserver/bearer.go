@@ -27,7 +27,7 @@ func bearerToken(h http.Header, maxBytes int) (token string, present bool, err e
 		return "", true, authn.Invalid("more than one Authorization header")
 	}
 	v := trimOWS(vals[0])
-	if hasCTL(v) {
+	if authn.HasCTL(v) {
 		return "", true, authn.Invalid("control character in Authorization header")
 	}
 	// Envoy joins repeated headers with "," in gRPC CheckRequest.headers; a
@@ -50,15 +50,3 @@ func bearerToken(h http.Header, maxBytes int) (token string, present bool, err e
 
 // trimOWS drops leading and trailing spaces and tabs (RFC 9110 OWS).
 func trimOWS(s string) string { return strings.Trim(s, " \t") }
-
-// hasCTL reports a control character other than tab, or DEL. Neither front
-// can pass one on to an upstream (Go's server answers 400, Envoy refuses the
-// request), so a check that has one was not built by Envoy from a real request.
-func hasCTL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return true
-		}
-	}
-	return false
-}

@@ -64,3 +64,16 @@ func Reason(err error) string {
 	// Unknown errors may quote input; do not echo them.
 	return "internal error"
 }
+
+// HasCTL reports a control character other than tab, or DEL, in a header
+// value. Neither front can pass one to an upstream (Go's HTTP server answers
+// 400, Envoy refuses the request), so a check carrying one was not built by
+// Envoy from a real request: the credential is invalid.
+func HasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}

@@ -53,14 +53,8 @@ func (s *scanner) value(depth int) error {
 	}
 	switch s.b[s.i] {
 	case '{':
-		s.i++
 		var seen map[string]struct{}
-		for first := true; ; first = false {
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == '}' && first {
-				s.i++
-				return nil
-			}
+		return s.list('}', func() error {
 			name, err := s.str()
 			if err != nil {
 				return err
@@ -77,42 +71,10 @@ func (s *scanner) value(depth int) error {
 				return errBadJSON
 			}
 			s.i++
-			if err := s.value(depth + 1); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.i < len(s.b) && s.b[s.i] == '}' {
-				s.i++
-				return nil
-			}
-			return errBadJSON
-		}
+			return s.value(depth + 1)
+		})
 	case '[':
-		s.i++
-		for first := true; ; first = false {
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == ']' && first {
-				s.i++
-				return nil
-			}
-			if err := s.value(depth + 1); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.i < len(s.b) && s.b[s.i] == ']' {
-				s.i++
-				return nil
-			}
-			return errBadJSON
-		}
+		return s.list(']', func() error { return s.value(depth + 1) })
 	case '"':
 		_, err := s.str()
 		return err
@@ -126,6 +88,33 @@ func (s *scanner) value(depth int) error {
 			return errBadJSON
 		}
 		return nil
+	}
+}
+
+// list reads the items of an object or array (the opening bracket at s.i)
+// up to its closing byte.
+func (s *scanner) list(closing byte, item func() error) error {
+	s.i++
+	for first := true; ; first = false {
+		s.ws()
+		if first && s.i < len(s.b) && s.b[s.i] == closing {
+			s.i++
+			return nil
+		}
+		s.ws()
+		if err := item(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == ',' {
+			s.i++
+			continue
+		}
+		if s.i < len(s.b) && s.b[s.i] == closing {
+			s.i++
+			return nil
+		}
+		return errBadJSON
 	}
 }
 

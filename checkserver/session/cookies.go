@@ -35,7 +35,7 @@ func (c *Client) Parse(h http.Header) (Session, error) {
 	}
 	var b strings.Builder
 	for _, line := range vals {
-		if hasCTL(line) {
+		if authn.HasCTL(line) {
 			return Session{}, authn.Invalid("control character in Cookie header")
 		}
 		for part := range strings.FieldsFuncSeq(line, isCookieSep) {
@@ -79,13 +79,4 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-func hasCTL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return true
-		}
-	}
-	return false
 }
