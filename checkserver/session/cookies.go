@@ -1,7 +1,6 @@
 package session
 
 import (
-	"crypto/sha256"
 	"net/http"
 	"strings"
 
@@ -33,12 +32,22 @@ func (c *Client) Parse(h http.Header) (Session, error) {
 	if len(vals) == 0 {
 		return Session{}, nil
 	}
-	var b strings.Builder
+	// Parts are substrings of the header: one session cookie (the usual
+	// case) is forwarded and hashed without a copy.
+	var one string
+	var many []string
+	n := 0
 	for _, line := range vals {
 		if authn.HasCTL(line) {
 			return Session{}, authn.Invalid("control character in Cookie header")
 		}
-		for part := range strings.FieldsFuncSeq(line, isCookieSep) {
+		for line != "" {
+			part := line
+			if i := strings.IndexAny(line, ";,"); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				line = ""
+			}
 			part = strings.Trim(part, " \t")
 			if part == "" {
 				continue
@@ -47,21 +56,27 @@ func (c *Client) Parse(h http.Header) (Session, error) {
 			if c.cookieName != "" && !c.isSessionCookie(name) {
 				continue
 			}
-			if b.Len() > 0 {
-				b.WriteString("; ")
+			if n == 0 {
+				one = part
+			} else {
+				if n == 1 {
+					many = append(many, one)
+				}
+				many = append(many, part)
 			}
-			b.WriteString(part)
+			n++
 		}
 	}
-	if b.Len() == 0 {
+	if n == 0 {
 		return Session{}, nil
 	}
-	s := Session{Present: true, Header: b.String()}
-	s.Key = sha256.Sum256([]byte(s.Header))
+	s := Session{Present: true, Header: one}
+	if n > 1 {
+		s.Header = strings.Join(many, "; ")
+	}
+	s.Key = cache.KeyOf(s.Header)
 	return s, nil
 }
-
-func isCookieSep(r rune) bool { return r == ';' || r == ',' }
 
 // isSessionCookie: the cookie or one of its "_N" split parts (oauth2-proxy
 // splits large sessions into name_0, name_1, ...).
