@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"strings"
@@ -116,6 +117,11 @@ func TestAttackCorpus(t *testing.T) {
 		"payload a JSON string":        tok(testissuer.SignRaw(t, k1, hdr(nil), `"x.y.z"`)),
 		"trailing data after claims":   tok(testissuer.SignRaw(t, k1, hdr(nil), `{"iss":"x"} {}`)),
 
+		// Duplicate names (issue 16): encoding/json keeps the last, others the first.
+		"duplicate user claim":  tok(testissuer.SignRaw(t, k1, hdr(nil), dupClaims(t, claims(nil), `"email":"admin@example.com"`))),
+		"duplicate nested name": tok(testissuer.SignRaw(t, k1, hdr(nil), dupClaims(t, claims(nil), `"x":{"a":1,"a":2}`))),
+		"duplicate header alg":  tok(testissuer.SignRaw(t, k1, `{"alg":"none","kid":"k1","alg":"RS256"}`, claims(nil))),
+
 		// Claim attacks.
 		"empty claims":               tok(testissuer.SignRaw(t, k1, hdr(nil), map[string]any{})),
 		"exp missing":                tok(signed(nil, map[string]any{"exp": nil})),
@@ -212,6 +218,9 @@ var attackReasons = map[string]string{
 	"dot-segment out of skip path":         "no credentials",
 	"double-encoded dot segments":          "no credentials",
 	"duplicate Authorization":              "more than one Authorization header",
+	"duplicate user claim":                 "duplicate claim names",
+	"duplicate nested name":                "duplicate claim names",
+	"duplicate header alg":                 "duplicate header parameter names",
 	"empty bearer":                         "malformed bearer token",
 	"empty claims":                         "TokenReview: not authenticated",
 	"empty signature":                      "signature verification failed",
@@ -258,4 +267,15 @@ var attackReasons = map[string]string{
 	"wrong key with trusted kid":           "signature verification failed",
 	"x5c header":                           "x5c header not accepted",
 	"x5u header":                           "x5u header not accepted",
+}
+
+// dupClaims is claims as JSON with extra appended inside the object, so a
+// name in extra appears twice.
+func dupClaims(t *testing.T, claims map[string]any, extra string) string {
+	t.Helper()
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(string(b), "}") + "," + extra + "}"
 }

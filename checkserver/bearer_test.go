@@ -27,6 +27,10 @@ func TestBearerToken(t *testing.T) {
 		"empty value":             {values: []string{""}, wantPresent: true, wantErr: true},
 		"empty token":             {values: []string{"Bearer "}, wantPresent: true, wantErr: true},
 		"double space":            {values: []string{"Bearer  abc"}, wantPresent: true, wantErr: true},
+		"trailing space trimmed":  {values: []string{"Bearer abc "}, want: "abc", wantPresent: true},
+		"leading tab trimmed":     {values: []string{"\tBearer abc"}, want: "abc", wantPresent: true},
+		"CR LF inside":            {values: []string{"Bearer abc\r\nX-Injected: 1"}, wantPresent: true, wantErr: true},
+		"NUL":                     {values: []string{"Bearer a\x00b"}, wantPresent: true, wantErr: true},
 		"too large":               {values: []string{"Bearer " + strings.Repeat("a", 301)}, wantPresent: true, wantErr: true},
 		"at the cap":              {values: []string{"Bearer " + strings.Repeat("a", 300)}, want: strings.Repeat("a", 300), wantPresent: true},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,17 @@ func newBenchEnv(b *testing.B, mutate func(*config.Config)) *benchEnv {
 	return &benchEnv{checker: c, token: is.Token(b, is.Claims("kubeflow"))}
 }
 
+// benchProxy points the config at a fake oauth2-proxy /oauth2/auth that
+// accepts any session (only its first answer is asked for).
+func benchProxy(b *testing.B) func(*config.Config) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Auth-Request-Email", "carol@example.com")
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	b.Cleanup(srv.Close)
+	return func(c *config.Config) { c.OAuth2Proxy.URL, c.OAuth2Proxy.CookieName = srv.URL, "_oauth2_proxy" }
+}
+
 func benchRequest(h http.Header) *Request {
 	return &Request{Method: "GET", Path: "/api/v1/namespaces", Host: "kubeflow.example.com", Header: h}
 }
@@ -69,6 +81,11 @@ func BenchmarkCheck(b *testing.B) {
 		{"cached-allow", nil, func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }, true},
 		{"uncached-rs256-allow", func(c *config.Config) { c.Cache.Size = 0 }, func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }, true},
 		{"deny-anonymous", nil, func(string) http.Header { return http.Header{} }, false},
+		// A browser: a 3 KiB oauth2-proxy session cookie next to another
+		// cookie, answered from the session cache after the first check.
+		{"cached-cookie-allow", benchProxy(b), func(string) http.Header {
+			return http.Header{"Cookie": {"_ga=GA1.2.3; _oauth2_proxy=" + strings.Repeat("s", 3<<10)}}
+		}, true},
 		{"deny-bad-signature", func(c *config.Config) { c.Cache.Size = 0 }, func(tok string) http.Header {
 			return http.Header{"Authorization": {"Bearer " + tok[:len(tok)-4] + "AAAA"}}
 		}, false},

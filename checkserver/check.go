@@ -29,11 +29,14 @@ type Checker struct {
 	// sets must not also be removed (Envoy removes after it sets).
 	stripButUser, stripButBoth []string
 	jwt                        *jwtauth.Verifier
-	tokenReview                *tokenreview.Client
+	tokenReview                *tokenreview.Guard
 	session                    *session.Client
 	cache                      *cache.LRU
-	metrics                    *Metrics
-	log                        *slog.Logger
+	// sessions caches oauth2-proxy's allows by session-cookie hash.
+	sessions *cache.LRU
+	signOut  map[string]bool
+	metrics  *Metrics
+	log      *slog.Logger
 }
 
 // NewChecker builds a Checker from a validated config. Key sets are not
@@ -55,7 +58,7 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 		deny:    &denyShaper{},
 		metrics: m,
 		log:     log,
-		strip:   stripList(append([]string{cfg.Identity.UserHeader, cfg.Identity.GroupsHeader}, cfg.Identity.StripHeaders...)...),
+		strip:   stripList(stripNames(cfg.Identity)...),
 		cache:   cache.New(cfg.Cache.Size, cfg.Cache.MaxTTL.Duration),
 	}
 	c.stripButUser = without(c.strip, cfg.Identity.UserHeader)
@@ -67,20 +70,40 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 	if c.ids, err = newIdentityMapper(cfg.Identity); err != nil {
 		return nil, err
 	}
-	c.jwt, err = jwtauth.New(jwtauth.Options{Issuers: cfg.Issuers, JWKS: cfg.JWKS, Leeway: cfg.Leeway.Duration, OnFetch: m.jwksFetch})
+	c.jwt, err = jwtauth.New(jwtauth.Options{Issuers: cfg.Issuers, JWKS: cfg.JWKS, Leeway: cfg.Leeway.Duration,
+		OnFetch: m.jwksFetch, OnKeys: c.revoke})
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Kubernetes.TokenReview.Enabled {
-		if c.tokenReview, err = tokenreview.New(cfg.Kubernetes.TokenReview); err != nil {
+		trc, err := tokenreview.New(cfg.Kubernetes.TokenReview)
+		if err != nil {
 			return nil, err
 		}
+		c.tokenReview = tokenreview.NewGuard(trc, cfg.Kubernetes.TokenReview, max(cfg.Cache.Size, 1000))
+		c.tokenReview.OnResult = m.tokenReview
 	}
 	if cfg.OAuth2Proxy.URL != "" {
 		c.session = session.New(cfg.OAuth2Proxy)
 		c.deny.signInPath = cfg.OAuth2Proxy.SignInPath
+		c.sessions = cache.New(cfg.OAuth2Proxy.SessionCache.Size, cfg.OAuth2Proxy.SessionCache.TTL.Duration)
+		c.signOut = map[string]bool{}
+		for _, p := range cfg.OAuth2Proxy.SignOutPaths {
+			c.signOut[p] = true
+		}
 	}
 	return c, nil
+}
+
+// revoke evicts cached tokens of issuer verified with a key no longer in
+// its JWKS: a key removed by the issuer stops working at the next refresh
+// for cached tokens as well as fresh ones.
+func (c *Checker) revoke(issuer string, refs map[string]bool) {
+	if n := c.cache.EvictIf(func(id authn.Identity) bool {
+		return id.Issuer == issuer && id.KeyRef != "" && !refs[id.KeyRef]
+	}); n > 0 {
+		c.log.Info("evicted cached tokens signed by keys removed from the JWKS", "issuer", issuer, "tokens", n)
+	}
 }
 
 // Run starts background JWKS refreshing until ctx ends.
@@ -94,6 +117,12 @@ func (c *Checker) Verifier() *jwtauth.Verifier { return c.jwt }
 
 // Cache exposes the token cache (tests set its clock).
 func (c *Checker) Cache() *cache.LRU { return c.cache }
+
+// Sessions exposes the session cache (tests set its clock).
+func (c *Checker) Sessions() *cache.LRU { return c.sessions }
+
+// TokenReview exposes the guarded TokenReview client, nil when disabled.
+func (c *Checker) TokenReview() *tokenreview.Guard { return c.tokenReview }
 
 // Check decides one request, records metrics and logs the outcome.
 func (c *Checker) Check(ctx context.Context, protocol string, r *Request) Decision {
@@ -119,6 +148,9 @@ func (c *Checker) decide(ctx context.Context, r *Request) Decision {
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
+	if c.session != nil && len(c.signOut) > 0 {
+		c.dropSessionOnSignOut(r)
+	}
 	// Skip-auth paths are allowed without credentials, but identity headers
 	// are still stripped: an unauthenticated request must not carry one.
 	if c.skip.Match(r.Path) {
@@ -135,12 +167,14 @@ func (c *Checker) decide(ctx context.Context, r *Request) Decision {
 		}
 		return c.allow(r, id, nil)
 	}
-	if c.session != nil && c.session.Applies(r.Header) {
-		res, err := c.session.Authenticate(ctx, r.Header)
+	if c.session != nil {
+		s, err := c.session.Parse(r.Header)
 		if err != nil {
 			return c.failed(r, "cookie", err, false)
 		}
-		return c.allow(r, res.Identity, res.SetCookie)
+		if s.Present {
+			return c.authenticateSession(ctx, r, s)
+		}
 	}
 	d := c.deny.unauthenticated(r, false)
 	d.Result, d.AuthMethod, d.Reason = ResultUnauthenticated, "none", "no credentials"
@@ -168,7 +202,7 @@ func (c *Checker) authenticateBearer(ctx context.Context, token string) (authn.I
 			return authn.Identity{}, err
 		}
 	case c.tokenReview != nil:
-		if id, err = c.tokenReview.Review(ctx, token); err != nil {
+		if id, err = c.tokenReview.Review(ctx, token, key); err != nil {
 			return authn.Identity{}, err
 		}
 		// The API server vouched for the token, so its exp bounds the cache
@@ -180,6 +214,40 @@ func (c *Checker) authenticateBearer(ctx context.Context, token string) (authn.I
 	}
 	c.cache.Put(key, id, ttl)
 	return id, nil
+}
+
+// authenticateSession answers from the session cache or asks oauth2-proxy.
+// Only a plain allow is cached: never a deny, and never an answer that
+// refreshed the cookie (the browser is about to send the new one, and the
+// old one must keep going to oauth2-proxy until then).
+func (c *Checker) authenticateSession(ctx context.Context, r *Request, s session.Session) Decision {
+	if id, ok := c.sessions.Get(s.Key); ok {
+		c.metrics.sessionHits.Inc()
+		return c.allow(r, id, nil)
+	}
+	c.metrics.sessionMisses.Inc()
+	res, err := c.session.Authenticate(ctx, s)
+	if err != nil {
+		return c.failed(r, "cookie", err, false)
+	}
+	d := c.allow(r, res.Identity, res.SetCookie)
+	if d.Allow && len(res.SetCookie) == 0 {
+		c.sessions.Put(s.Key, res.Identity, 0)
+	}
+	return d
+}
+
+// dropSessionOnSignOut forgets the request's session on a sign-out path
+// (before the skip rule: oauth2-proxy's sign-out is a skip path), so this
+// replica stops honouring it at once; others hold it for at most the TTL.
+func (c *Checker) dropSessionOnSignOut(r *Request) {
+	p, _, _ := strings.Cut(r.Path, "?")
+	if !c.signOut[p] {
+		return
+	}
+	if s, err := c.session.Parse(r.Header); err == nil && s.Present {
+		c.sessions.Delete(s.Key)
+	}
 }
 
 // allow maps the identity and builds the allow (or a 403/401 if mapping fails).

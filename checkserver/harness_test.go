@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,8 @@ const (
 	audience   = "kubeflow"
 	saIssuer   = "kubernetes/serviceaccount" // legacy SA token issuer: goes to TokenReview
 	goodCookie = "_oauth2_proxy=good"
+	// refreshCookie is a session oauth2-proxy accepts and refreshes.
+	refreshCookie = "_oauth2_proxy=refresh-me"
 )
 
 // harness runs a Checker behind both real front ends on 127.0.0.1 with a
@@ -37,6 +40,8 @@ type harness struct {
 	httpURL string
 	grpc    authv3.AuthorizationClient
 	saToken string
+	// proxyCalls counts the fake oauth2-proxy's /oauth2/auth answers.
+	proxyCalls atomic.Int64
 }
 
 func newHarness(t *testing.T, mutate func(c *config.Config)) *harness {
@@ -47,6 +52,13 @@ func newHarness(t *testing.T, mutate func(c *config.Config)) *harness {
 	// The fake oauth2-proxy follows /oauth2/auth: 202 + X-Auth-Request-* for
 	// the good session cookie, 401 otherwise.
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.proxyCalls.Add(1)
+		if r.URL.Path == "/oauth2/auth" && strings.Contains(r.Header.Get("Cookie"), refreshCookie) {
+			w.Header().Set("X-Auth-Request-Email", "carol@example.com")
+			w.Header().Set("Set-Cookie", goodCookie+"; Path=/")
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
 		if r.URL.Path == "/oauth2/auth" && strings.Contains(r.Header.Get("Cookie"), goodCookie) {
 			w.Header().Set("X-Auth-Request-Email", "carol@example.com")
 			w.Header().Set("X-Auth-Request-Groups", "dev,viewers")

@@ -3,11 +3,26 @@ package checkserver
 import (
 	"sort"
 	"strings"
+
+	"meshauth.dev/meshauth/checkserver/config"
 )
 
 // maxVariantDashes bounds the dash/underscore combinations generated per
 // header name (2^n variants).
 const maxVariantDashes = 5
+
+// stripNames are the identity headers an allow removes: the user and groups
+// headers, the defaults (less identity.keepHeaders) and identity.stripHeaders.
+// Configured names add to the defaults; they never replace them.
+func stripNames(id config.Identity) []string {
+	out := []string{id.UserHeader, id.GroupsHeader}
+	for _, d := range config.DefaultStripHeaders {
+		if len(without([]string{d}, id.KeepHeaders...)) == 1 {
+			out = append(out, d)
+		}
+	}
+	return append(out, id.StripHeaders...)
+}
 
 // stripList returns the lower-case names of every identity header a client
 // could send: each configured name plus all of its "-"/"_" spellings. Many

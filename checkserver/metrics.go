@@ -17,6 +17,9 @@ type Metrics struct {
 	jwksFailures  *prometheus.CounterVec
 	cacheHits     prometheus.Counter
 	cacheMisses   prometheus.Counter
+	sessionHits   prometheus.Counter
+	sessionMisses prometheus.Counter
+	tokenReviews  *prometheus.CounterVec
 }
 
 // NewMetrics registers every series.
@@ -48,8 +51,21 @@ func NewMetrics() *Metrics {
 			Name: "checkserver_token_cache_misses_total",
 			Help: "Bearer tokens not in the verified-token cache.",
 		}),
+		sessionHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "checkserver_session_cache_hits_total",
+			Help: "Session cookies answered from the session cache.",
+		}),
+		sessionMisses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "checkserver_session_cache_misses_total",
+			Help: "Session cookies sent to oauth2-proxy.",
+		}),
+		tokenReviews: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "checkserver_tokenreview_total",
+			Help: "TokenReview outcomes: authenticated, rejected, error (calls made), negative_cached and limited (refused without a call).",
+		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(m.decisions, m.latency, m.jwksRefreshes, m.jwksFailures, m.cacheHits, m.cacheMisses,
+		m.sessionHits, m.sessionMisses, m.tokenReviews,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -65,3 +81,5 @@ func (m *Metrics) jwksFetch(issuer string, err error) {
 		m.jwksFailures.WithLabelValues(issuer).Inc()
 	}
 }
+
+func (m *Metrics) tokenReview(result string) { m.tokenReviews.WithLabelValues(result).Inc() }

@@ -179,3 +179,40 @@ func TestLogsNeverContainCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestStripHeadersAddToDefaults (issue 16): identity.stripHeaders adds to the
+// default list — a client's X-Auth-Request-Email is still removed — and only
+// identity.keepHeaders takes a default away; over both fronts.
+func TestStripHeadersAddToDefaults(t *testing.T) {
+	spoof := [][2]string{{"X-Auth-Request-Email", "admin@example.com"}, {"X-Forwarded-User", "admin"}}
+	type scenario struct {
+		strip, keep   []string
+		removed, kept []string
+	}
+	tests := map[string]scenario{
+		"configured names add to the defaults": {strip: []string{"x-forwarded-user"},
+			removed: []string{"x-auth-request-email", "x-forwarded-user"}},
+		"defaults without configuration": {removed: []string{"x-auth-request-email"}, kept: []string{"x-forwarded-user"}},
+		"keepHeaders removes one default": {strip: []string{"x-forwarded-user"}, keep: []string{"X-Auth-Request-Email"},
+			removed: []string{"x-forwarded-user"}, kept: []string{"x-auth-request-email"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, func(c *config.Config) { c.Identity.StripHeaders, c.Identity.KeepHeaders = tc.strip, tc.keep })
+			got := h.both(t, req{header: append(bearer(h.token(t, nil)), spoof...)})
+			if !got.Allow {
+				t.Fatalf("denied: %+v", got)
+			}
+			for _, n := range tc.removed {
+				if !slices.Contains(got.Remove, n) {
+					t.Errorf("%s not removed (remove %v)", n, got.Remove)
+				}
+			}
+			for _, n := range tc.kept {
+				if slices.Contains(got.Remove, n) {
+					t.Errorf("%s removed", n)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -108,6 +109,12 @@ func CheckServerConfig(s api.Spec) config.Config {
 	cfg.Kubernetes.TokenReview.Enabled = true
 	cfg.OAuth2Proxy.URL = "http://" + serviceHost(oauth2ProxyName, s.OAuth2Proxy.Namespace)
 	cfg.OAuth2Proxy.CookieName = s.OAuth2Proxy.Cookie.Name
+	// A cached session must not outlive oauth2-proxy's refresh of it, and
+	// the logout routes (which redirect to the sign-out) drop it too.
+	if r, err := time.ParseDuration(s.OAuth2Proxy.Cookie.Refresh); err == nil && r > 0 && r < cfg.OAuth2Proxy.SessionCache.TTL.Duration {
+		cfg.OAuth2Proxy.SessionCache.TTL = config.D(r)
+	}
+	cfg.OAuth2Proxy.SignOutPaths = append(cfg.OAuth2Proxy.SignOutPaths, s.Logout.Paths...)
 	cfg.Identity.UserHeader = h.User.Header
 	cfg.Identity.UserPrefix = h.User.Prefix
 	cfg.Identity.GroupsHeader = h.Groups.Header

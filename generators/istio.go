@@ -27,6 +27,14 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 	open := publicNotPaths(s.PublicPaths)
 
 	custom := &security.Rule{To: []*security.Rule_To{{Operation: &security.Operation{NotPaths: open}}}}
+	if s.Authorizer == api.AuthorizerCheckServer {
+		// check-server is asked about every path and skips the public ones
+		// itself, only for plain paths on a segment boundary: Istio's
+		// prefix notPaths would also exclude "/dex//x" or, under
+		// pathNormalization NONE, "/dex/%2e%2e/x" — wider than check-server.
+		// It also sees the sign-out path, where it drops cached sessions.
+		custom = &security.Rule{}
+	}
 	if s.Authorizer == api.AuthorizerOAuth2Proxy {
 		// Requests that carry a token skip oauth2-proxy; Istio verifies the
 		// token (RequestAuthentication) and the DENY policy below refuses

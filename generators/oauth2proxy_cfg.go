@@ -3,7 +3,6 @@ package generators
 import (
 	"bytes"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -84,12 +83,20 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		WhitelistDomains: []string{public.Host},
 		HTTPAddress:      "0.0.0.0:" + itoa(oauth2ProxyPort),
 		MetricsAddress:   "0.0.0.0:" + itoa(oauth2ProxyMetricsPort),
-		ReverseProxy:     true,
+		// oauth2-proxy trusts no client X-Forwarded-* header (X-Forwarded-Uri
+		// would choose the path its routes match): it is reached through the
+		// gateway's /oauth2/ route and the ext_authz check, whose path and
+		// Host are Envoy's own, and redirect_url is absolute.
+		ReverseProxy: false,
 		// oauth2-proxy answers the ext_authz check by proxying an allowed
 		// request to this static upstream: Envoy allows only on 200, and
 		// /oauth2/auth would answer 202.
-		Upstreams:      []string{"static://200"},
-		SkipAuthRoutes: skipAuthRoutes(s.PublicPaths),
+		Upstreams: []string{"static://200"},
+		// None: the gateway never asks about the public paths (they are
+		// excluded from the CUSTOM policy, or check-server skips them), so a
+		// skip route would only fire for what oauth2-proxy decodes into one
+		// — "/dex%2F", "/%64ex/" — that Envoy routes elsewhere.
+		SkipAuthRoutes: []string{},
 		APIRoutes:      p.APIRoutes,
 		// The provider profile's prompt (fn/api/profiles.go): none for
 		// Dex, which otherwise shows its approval page; none for a corporate
@@ -184,14 +191,4 @@ func (c proxyConfig) encode() (string, error) {
 		return "", err
 	}
 	return b.String(), nil
-}
-
-// skipAuthRoutes turns public path prefixes into oauth2-proxy's anchored
-// regexes, the same prefixes the Istio policies exclude.
-func skipAuthRoutes(prefixes []string) []string {
-	out := make([]string, 0, len(prefixes))
-	for _, p := range prefixes {
-		out = append(out, "^"+regexp.QuoteMeta(p))
-	}
-	return out
 }

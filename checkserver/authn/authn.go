@@ -17,6 +17,10 @@ type Identity struct {
 	Method string
 	// Expiry is when the credential stops being valid; zero if unknown.
 	Expiry time.Time
+	// Issuer and KeyRef name the configured issuer and the key (kid and
+	// thumbprint) a JWT was verified with; empty for other methods. A cached
+	// identity whose key left the issuer's JWKS is evicted.
+	Issuer, KeyRef string
 }
 
 var (
@@ -59,4 +63,17 @@ func Reason(err error) string {
 	}
 	// Unknown errors may quote input; do not echo them.
 	return "internal error"
+}
+
+// HasCTL reports a control character other than tab, or DEL, in a header
+// value. Neither front can pass one to an upstream (Go's HTTP server answers
+// 400, Envoy refuses the request), so a check carrying one was not built by
+// Envoy from a real request: the credential is invalid.
+func HasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+	"unsafe"
 
 	"meshauth.dev/meshauth/checkserver/authn"
 )
@@ -15,8 +16,12 @@ import (
 // Key is the SHA-256 of a credential.
 type Key [sha256.Size]byte
 
-// KeyOf hashes a credential.
-func KeyOf(token string) Key { return sha256.Sum256([]byte(token)) }
+// KeyOf hashes a credential. It reads the string's bytes in place: a session
+// cookie is kilobytes, and a copy per check would cost more than the hash.
+// Sum256 neither keeps nor changes its input.
+func KeyOf(token string) Key {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+}
 
 type entry struct {
 	key     Key
@@ -94,6 +99,39 @@ func (c *LRU) Put(k Key, id authn.Identity, ttl time.Duration) {
 		old := c.ll.Back()
 		c.ll.Remove(old)
 		delete(c.items, old.Value.(*entry).key)
+	}
+}
+
+// EvictIf drops every entry whose identity matches and returns how many.
+func (c *LRU) EvictIf(match func(authn.Identity) bool) int {
+	if c == nil || c.size <= 0 {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for el := c.ll.Front(); el != nil; {
+		next := el.Next()
+		if e := el.Value.(*entry); match(e.id) {
+			c.ll.Remove(el)
+			delete(c.items, e.key)
+			n++
+		}
+		el = next
+	}
+	return n
+}
+
+// Delete drops k.
+func (c *LRU) Delete(k Key) {
+	if c == nil || c.size <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.ll.Remove(el)
+		delete(c.items, k)
 	}
 }
 

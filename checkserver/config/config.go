@@ -93,6 +93,14 @@ type TokenReview struct {
 	APIServer string `json:"apiServer"`
 	TokenFile string `json:"tokenFile"`
 	CAFile    string `json:"caFile"`
+	// NegativeCacheTTL is how long a token the API server did not
+	// authenticate is refused without asking again (keyed by its hash).
+	NegativeCacheTTL Duration `json:"negativeCacheTTL"`
+	// MaxConcurrent caps TokenReview calls in flight; RatePerSecond (with a
+	// burst of the same size) caps how many start per second. A call over
+	// either limit is not made and the token is refused (401), never allowed.
+	MaxConcurrent int `json:"maxConcurrent"`
+	RatePerSecond int `json:"ratePerSecond"`
 }
 
 // OAuth2Proxy is the session-cookie authority. An empty URL disables cookies.
@@ -111,6 +119,23 @@ type OAuth2Proxy struct {
 	// UserHeader and GroupsHeader are the oauth2-proxy response headers read.
 	UserHeader   string `json:"userHeader"`
 	GroupsHeader string `json:"groupsHeader"`
+	// SessionCache holds the identity oauth2-proxy returned for a session
+	// cookie for a short time, so most browser requests skip the round trip.
+	SessionCache SessionCache `json:"sessionCache"`
+	// SignOutPaths are paths (exact, query ignored) on which the request's
+	// cached session is dropped before the check: oauth2-proxy's sign-out
+	// and the routes that redirect to it.
+	SignOutPaths []string `json:"signOutPaths,omitempty"`
+}
+
+// SessionCache is the cookie-session cache, keyed by the SHA-256 of the
+// session cookie(s). Only allows without a refreshed cookie are cached.
+type SessionCache struct {
+	// Size is the number of sessions held; 0 turns the cache off.
+	Size int `json:"size"`
+	// TTL is how long oauth2-proxy's answer is reused (at most 5m; the
+	// generator keeps it below the cookie refresh interval).
+	TTL Duration `json:"ttl"`
 }
 
 // Identity maps an authenticated identity onto upstream headers.
@@ -128,9 +153,13 @@ type Identity struct {
 	GroupsFormat string `json:"groupsFormat,omitempty"`
 	// AllowedGroups, when non-empty, admits only identities in one of them.
 	AllowedGroups []string `json:"allowedGroups,omitempty"`
-	// StripHeaders are further client-sent headers removed on every allow
-	// (userHeader and groupsHeader are always removed unless set by us).
+	// StripHeaders are client-sent headers removed on every allow in
+	// addition to DefaultStripHeaders (userHeader and groupsHeader are always
+	// removed unless set by us).
 	StripHeaders []string `json:"stripHeaders,omitempty"`
+	// KeepHeaders names entries of DefaultStripHeaders that are not removed
+	// (an upstream that really wants a client's X-Auth-Request-*).
+	KeepHeaders []string `json:"keepHeaders,omitempty"`
 }
 
 // Groups header formats.
@@ -138,6 +167,11 @@ const (
 	GroupsCSV        = "csv"
 	GroupsJSONBase64 = "json-base64"
 )
+
+// DefaultStripHeaders are always removed from an allowed request unless
+// named in identity.keepHeaders: oauth2-proxy's identity headers, which
+// upstreams written for oauth2-proxy trust.
+var DefaultStripHeaders = []string{"x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-preferred-username"}
 
 // Transformer is one regex rewrite of the user name.
 type Transformer struct {
@@ -178,6 +212,10 @@ func Default() Config {
 			APIServer: InClusterAPIServer,
 			TokenFile: InClusterTokenFile,
 			CAFile:    InClusterCAFile,
+
+			NegativeCacheTTL: D(30 * time.Second),
+			MaxConcurrent:    16,
+			RatePerSecond:    100,
 		}},
 		OAuth2Proxy: OAuth2Proxy{
 			URL:          "http://oauth2-proxy.oauth2-proxy.svc.cluster.local",
@@ -186,11 +224,12 @@ func Default() Config {
 			Timeout:      D(3 * time.Second),
 			UserHeader:   "X-Auth-Request-Email",
 			GroupsHeader: "X-Auth-Request-Groups",
+			SessionCache: SessionCache{Size: 10000, TTL: D(10 * time.Second)},
+			SignOutPaths: []string{"/oauth2/sign_out"},
 		},
 		Identity: Identity{
 			UserHeader:   "kubeflow-userid",
 			GroupsHeader: "kubeflow-groups",
-			StripHeaders: []string{"x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-preferred-username"},
 		},
 		MaxTokenBytes: 16 << 10,
 		Cache:         Cache{Size: 10000, MaxTTL: D(5 * time.Minute)},
@@ -222,6 +261,18 @@ func (i *Issuer) applyDefaults() {
 // programmatic users building a Config by hand should too.
 func (c Config) WithDefaults() Config {
 	out := c
+	// Limits added after the first release: a zero (a TokenReview section
+	// built by hand) means the default, never "unlimited".
+	tr, def := &out.Kubernetes.TokenReview, Default().Kubernetes.TokenReview
+	if tr.NegativeCacheTTL.Duration == 0 {
+		tr.NegativeCacheTTL = def.NegativeCacheTTL
+	}
+	if tr.MaxConcurrent == 0 {
+		tr.MaxConcurrent = def.MaxConcurrent
+	}
+	if tr.RatePerSecond == 0 {
+		tr.RatePerSecond = def.RatePerSecond
+	}
 	out.Issuers = make([]Issuer, len(c.Issuers))
 	for i, is := range c.Issuers {
 		is.applyDefaults()

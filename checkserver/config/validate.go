@@ -74,6 +74,13 @@ func (c Config) Validate() []error {
 		v.positive(p+".timeout", tr.Timeout)
 		v.positive(p+".cacheTTL", tr.CacheTTL)
 		v.list(p+".audiences", tr.Audiences)
+		v.positive(p+".negativeCacheTTL", tr.NegativeCacheTTL)
+		if tr.MaxConcurrent < 1 {
+			v.add(p+".maxConcurrent", fmt.Sprintf("must be at least 1 (got %d)", tr.MaxConcurrent))
+		}
+		if tr.RatePerSecond < 1 {
+			v.add(p+".ratePerSecond", fmt.Sprintf("must be at least 1 (got %d)", tr.RatePerSecond))
+		}
 	}
 
 	op := c.OAuth2Proxy
@@ -86,6 +93,14 @@ func (c Config) Validate() []error {
 		v.header("oauth2Proxy.groupsHeader", op.GroupsHeader)
 		if op.CookieName != "" && !headerNameRE.MatchString(op.CookieName) {
 			v.add("oauth2Proxy.cookieName", fmt.Sprintf("not a valid cookie name (got %q)", op.CookieName))
+		}
+		if sc := op.SessionCache; sc.Size < 0 {
+			v.add("oauth2Proxy.sessionCache.size", fmt.Sprintf("must be >= 0; 0 turns the cache off (got %d)", sc.Size))
+		} else if sc.Size > 0 && (sc.TTL.Duration <= 0 || sc.TTL.Duration > 5*time.Minute) {
+			v.add("oauth2Proxy.sessionCache.ttl", fmt.Sprintf("must be between 1s and 5m (got %s)", sc.TTL))
+		}
+		for i, sp := range op.SignOutPaths {
+			v.absPath(fmt.Sprintf("oauth2Proxy.signOutPaths[%d]", i), sp)
 		}
 	}
 
@@ -110,6 +125,13 @@ func (c Config) Validate() []error {
 	for i, h := range id.StripHeaders {
 		v.identityHeader(fmt.Sprintf("identity.stripHeaders[%d]", i), h)
 	}
+	for i, h := range id.KeepHeaders {
+		if !containsFold(DefaultStripHeaders, h) {
+			v.add(fmt.Sprintf("identity.keepHeaders[%d]", i), fmt.Sprintf("only a default strip header can be kept: one of %s (got %q)", strings.Join(DefaultStripHeaders, ", "), h))
+		} else if containsFold(id.StripHeaders, h) {
+			v.add(fmt.Sprintf("identity.keepHeaders[%d]", i), fmt.Sprintf("%q is also in identity.stripHeaders; list it in one of them", h))
+		}
+	}
 
 	for i, r := range c.APIRoutes {
 		if _, err := regexp.Compile(r); err != nil {
@@ -120,8 +142,8 @@ func (c Config) Validate() []error {
 		p := fmt.Sprintf("skipAuthPaths[%d]", i)
 		if !strings.HasPrefix(sp, "/") {
 			v.add(p, fmt.Sprintf("must be an absolute path (got %q)", sp))
-		} else if n, ok := pathmatch.Normalize(sp); !ok || (n != sp && n+"/" != sp) {
-			v.add(p, fmt.Sprintf("must be a normalised path prefix without dot-segments, //, %%-escapes, query or fragment (got %q)", sp))
+		} else if !pathmatch.Plain(sp) {
+			v.add(p, fmt.Sprintf("must be a plain path prefix without dot-segments, //, %%-escapes, \\, ;, query or fragment (got %q)", sp))
 		}
 	}
 
@@ -247,4 +269,13 @@ func (v *validator) identityHeader(p, h string) {
 	if reservedHeaders[strings.ToLower(h)] {
 		v.add(p, fmt.Sprintf("%q is reserved and cannot carry identity", h))
 	}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -72,7 +72,7 @@ func TestValidate(t *testing.T) {
 		},
 		"token review": {
 			mutate: func(c *Config) {
-				c.Kubernetes.TokenReview = TokenReview{Enabled: true, APIServer: "http://k", Audiences: []string{""}}
+				c.Kubernetes.TokenReview = TokenReview{Enabled: true, APIServer: "http://k", Audiences: []string{""}, MaxConcurrent: -1, NegativeCacheTTL: D(-1)}
 			},
 			want: []string{
 				`kubernetes.tokenReview.apiServer: must be an https URL (got "http://k")`,
@@ -81,6 +81,21 @@ func TestValidate(t *testing.T) {
 				"kubernetes.tokenReview.timeout: must be a positive duration (got 0s)",
 				"kubernetes.tokenReview.cacheTTL: must be a positive duration (got 0s)",
 				"kubernetes.tokenReview.audiences[0]: must not be empty",
+				"kubernetes.tokenReview.negativeCacheTTL: must be a positive duration (got -1ns)",
+				"kubernetes.tokenReview.maxConcurrent: must be at least 1 (got -1)",
+			},
+		},
+		"identity and session cache": {
+			mutate: func(c *Config) {
+				c.Identity.StripHeaders = []string{"x-forwarded-user"}
+				c.Identity.KeepHeaders = []string{"x-forwarded-user", "X-Auth-Request-Email"}
+				c.OAuth2Proxy.SessionCache.TTL = D(time.Hour)
+				c.OAuth2Proxy.SignOutPaths = []string{"logout"}
+			},
+			want: []string{
+				`oauth2Proxy.sessionCache.ttl: must be between 1s and 5m (got 1h0m0s)`,
+				`oauth2Proxy.signOutPaths[0]: must be an absolute path (got "logout")`,
+				`identity.keepHeaders[0]: only a default strip header can be kept: one of x-auth-request-user, x-auth-request-email, x-auth-request-groups, x-auth-request-preferred-username (got "x-forwarded-user")`,
 			},
 		},
 		"oauth2-proxy": {
@@ -119,8 +134,8 @@ func TestValidate(t *testing.T) {
 			want: []string{
 				"apiRoutes[1]: invalid regular expression: error parsing regexp: missing closing ]: `[`",
 				`skipAuthPaths[1]: must be an absolute path (got "dex")`,
-				`skipAuthPaths[2]: must be a normalised path prefix without dot-segments, //, %-escapes, query or fragment (got "/a/../b")`,
-				`skipAuthPaths[3]: must be a normalised path prefix without dot-segments, //, %-escapes, query or fragment (got "/a%2f")`,
+				`skipAuthPaths[2]: must be a plain path prefix without dot-segments, //, %-escapes, \, ;, query or fragment (got "/a/../b")`,
+				`skipAuthPaths[3]: must be a plain path prefix without dot-segments, //, %-escapes, \, ;, query or fragment (got "/a%2f")`,
 			},
 		},
 		"limits": {

@@ -3,6 +3,7 @@ package jwtauth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"time"
 
@@ -22,6 +23,11 @@ func parseClaims(payload []byte) (claims, error) {
 	}
 	if dec.More() {
 		return nil, authn.Invalid("trailing data after claims")
+	}
+	if err := checkUniqueKeys(payload); errors.Is(err, errDuplicateKey) {
+		return nil, authn.Invalid("duplicate claim names")
+	} else if err != nil {
+		return nil, authn.Invalid("claims are not a JSON object")
 	}
 	return c, nil
 }

@@ -2,11 +2,13 @@ package jwtauth
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,7 +41,16 @@ type KeySetOptions struct {
 	Timeout         time.Duration
 	// OnFetch observes every fetch attempt (metrics); err is nil on success.
 	OnFetch func(err error)
+	// OnKeys receives, after every successful fetch, the KeyRef of each key
+	// now in the set: cached tokens verified with any other key are evicted.
+	OnKeys func(refs map[string]bool)
 }
+
+// startupRetry is how long after start an issuer that never loaded is
+// retried about once a second; afterwards retries back off to the refresh
+// interval, so an issuer that never comes up is not polled every second
+// forever (unknown-kid lookups still refetch, at most once per MinRefetch).
+const startupRetry = time.Minute
 
 // RemoteKeySet keeps an issuer's JWKS in memory. It is refreshed in the
 // background, kept (served stale) when a fetch fails, and refetched when a
@@ -49,7 +60,10 @@ type RemoteKeySet struct {
 	opts   KeySetOptions
 	client *http.Client
 
-	keys    atomic.Pointer[[]jose.JSONWebKey]
+	keys atomic.Pointer[[]jose.JSONWebKey]
+	// refs maps a current key's Go value (*rsa.PublicKey, *ecdsa.PublicKey)
+	// to its KeyRef, so a verify does not recompute the thumbprint.
+	refs    atomic.Pointer[map[any]string]
 	loaded  chan struct{}
 	once    sync.Once
 	sf      singleflight.Group
@@ -57,6 +71,7 @@ type RemoteKeySet struct {
 	lastTry time.Time
 	jwksURI string // resolved by discovery; guarded by mu
 	now     func() time.Time
+	after   func(time.Duration) <-chan time.Time
 }
 
 // NewRemoteKeySet builds the key set; it does not fetch until Run or a lookup.
@@ -81,6 +96,7 @@ func NewRemoteKeySet(opts KeySetOptions) (*RemoteKeySet, error) {
 		loaded:  make(chan struct{}),
 		jwksURI: opts.JWKSURI,
 		now:     time.Now,
+		after:   time.After,
 	}
 	empty := []jose.JSONWebKey{}
 	ks.keys.Store(&empty)
@@ -106,32 +122,49 @@ func (ks *RemoteKeySet) Loaded() bool {
 // LoadedC is closed once keys are loaded.
 func (ks *RemoteKeySet) LoadedC() <-chan struct{} { return ks.loaded }
 
-// Run refreshes keys until ctx ends. Before the first success it retries
-// quickly (backoff capped at 1s) so readiness follows an issuer that comes
-// back within seconds; afterwards failures retry with backoff up to the
-// refresh interval while the stale keys keep serving.
+// SetClock replaces the clock and the timer Run waits on (tests).
+func (ks *RemoteKeySet) SetClock(now func() time.Time, after func(time.Duration) <-chan time.Time) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	ks.now, ks.after = now, after
+}
+
+// Run refreshes keys until ctx ends. Before the first success, during the
+// first minute, it retries quickly (backoff capped at 1s) so readiness
+// follows an issuer that comes back within seconds; after that, and after
+// any failure once loaded, retries back off up to the refresh interval while
+// stale keys (if any) keep serving.
 func (ks *RemoteKeySet) Run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	const first = 100 * time.Millisecond
+	ks.mu.Lock()
+	now, after := ks.now, ks.after
+	ks.mu.Unlock()
+	start := now()
+	backoff := first
 	for {
 		wait := ks.opts.Refresh
 		if _, err := ks.fetchShared(ctx); err != nil {
 			limit := ks.opts.Refresh
-			if !ks.Loaded() && limit > time.Second {
-				limit = time.Second
+			if !ks.Loaded() && now().Sub(start) < startupRetry {
+				limit = min(limit, time.Second)
 			}
 			wait = min(backoff, limit)
-			backoff = min(backoff*2, 30*time.Second)
+			backoff = min(backoff*2, ks.opts.Refresh)
 		} else {
-			backoff = 100 * time.Millisecond
+			backoff = first
 		}
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
-		case <-t.C:
+		case <-after(wait):
 		}
 	}
+}
+
+// Refresh fetches the key set now (shared with a fetch in progress).
+func (ks *RemoteKeySet) Refresh(ctx context.Context) error {
+	_, err := ks.fetchShared(ctx)
+	return err
 }
 
 // Keys returns the current keys (possibly stale, possibly empty).
@@ -189,8 +222,15 @@ func (ks *RemoteKeySet) fetch(ctx context.Context) (any, error) {
 		if len(keys) == 0 {
 			return errors.New("key set has no usable signing keys")
 		}
-		ks.keys.Store(&keys)
+		ks.store(keys)
 		ks.once.Do(func() { close(ks.loaded) })
+		if ks.opts.OnKeys != nil {
+			refs := make(map[string]bool, len(keys))
+			for _, k := range keys {
+				refs[ks.Ref(k)] = true
+			}
+			ks.opts.OnKeys(refs)
+		}
 		return nil
 	}()
 	if err != nil && ks.opts.Discovery {
@@ -324,10 +364,49 @@ func keyFitsAlg(key any, alg string) bool {
 // Preload installs keys as if fetched and marks the set loaded. It serves
 // fuzzing and benchmarks that must not touch the network.
 func (ks *RemoteKeySet) Preload(keys []jose.JSONWebKey) {
-	k := usableKeys(keys)
-	ks.keys.Store(&k)
+	ks.store(usableKeys(keys))
 	ks.mu.Lock()
 	ks.lastTry = ks.now()
 	ks.mu.Unlock()
 	ks.once.Do(func() { close(ks.loaded) })
+}
+
+// store replaces the keys and their KeyRefs.
+func (ks *RemoteKeySet) store(keys []jose.JSONWebKey) {
+	refs := make(map[any]string, len(keys))
+	for _, k := range keys {
+		if hashable(k.Key) {
+			refs[k.Key] = KeyRef(k)
+		}
+	}
+	ks.refs.Store(&refs)
+	ks.keys.Store(&keys)
+}
+
+// Ref is KeyRef(k), precomputed for the current keys.
+func (ks *RemoteKeySet) Ref(k jose.JSONWebKey) string {
+	if m := ks.refs.Load(); m != nil && hashable(k.Key) {
+		if r, ok := (*m)[k.Key]; ok && strings.HasPrefix(r, k.KeyID+"#") {
+			return r
+		}
+	}
+	return KeyRef(k)
+}
+
+func hashable(key any) bool {
+	switch key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+		return true
+	}
+	return false
+}
+
+// KeyRef names a key by kid and RFC 7638 thumbprint, so a key replaced under
+// the same kid is a different key.
+func KeyRef(k jose.JSONWebKey) string {
+	tp, err := k.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return k.KeyID + "#?"
+	}
+	return k.KeyID + "#" + base64.RawURLEncoding.EncodeToString(tp)
 }

@@ -5,7 +5,9 @@ package jwtauth
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -44,6 +46,9 @@ type Options struct {
 	Leeway  time.Duration
 	// OnFetch observes JWKS fetches per issuer (metrics).
 	OnFetch func(issuer string, err error)
+	// OnKeys receives each issuer's current KeyRefs after every successful
+	// fetch (revocation: evict what was verified with a vanished key).
+	OnKeys func(issuer string, refs map[string]bool)
 }
 
 // New builds a Verifier. Key sets are not fetched until Run.
@@ -55,11 +60,15 @@ func New(o Options) (*Verifier, error) {
 		if o.OnFetch != nil {
 			onFetch = func(err error) { o.OnFetch(iss, err) }
 		}
+		var onKeys func(map[string]bool)
+		if o.OnKeys != nil {
+			onKeys = func(refs map[string]bool) { o.OnKeys(iss, refs) }
+		}
 		ks, err := NewRemoteKeySet(KeySetOptions{
 			Issuer: ic.Issuer, Discovery: ic.Discovery, JWKSURI: ic.JWKSURI, CAFile: ic.CAFile,
 			BearerTokenFile: ic.BearerTokenFile, AllowHTTP: ic.AllowHTTP,
 			Refresh: o.JWKS.RefreshInterval.Duration, MinRefetch: o.JWKS.MinRefetchInterval.Duration,
-			Timeout: o.JWKS.Timeout.Duration, OnFetch: onFetch,
+			Timeout: o.JWKS.Timeout.Duration, OnFetch: onFetch, OnKeys: onKeys,
 		})
 		if err != nil {
 			return nil, err
@@ -122,6 +131,13 @@ func Parse(token string) (*Parsed, error) {
 		}
 		return nil, authn.Invalid("token must have three parts")
 	}
+	// go-jose decodes the protected header with encoding/json (last
+	// duplicate wins): refuse duplicates before it sees them.
+	if hdr, err := base64.RawURLEncoding.DecodeString(token[:strings.IndexByte(token, '.')]); err != nil {
+		return nil, authn.Invalid("malformed token")
+	} else if errors.Is(checkUniqueKeys(hdr), errDuplicateKey) {
+		return nil, authn.Invalid("duplicate header parameter names")
+	}
 	jws, err := jose.ParseSignedCompact(token, allAsymmetric)
 	if err != nil {
 		var alg *jose.ErrUnexpectedSignatureAlgorithm
@@ -176,9 +192,10 @@ func (v *Verifier) Verify(ctx context.Context, p *Parsed) (authn.Identity, error
 		return authn.Identity{}, authn.Invalid("no key matches kid and alg")
 	}
 	var payload []byte
+	var used jose.JSONWebKey
 	for _, k := range keys {
 		if b, err := p.jws.Verify(k.Key); err == nil {
-			payload = b
+			payload, used = b, k
 			break
 		}
 	}
@@ -190,7 +207,12 @@ func (v *Verifier) Verify(ctx context.Context, p *Parsed) (authn.Identity, error
 	if err != nil {
 		return authn.Identity{}, err
 	}
-	return c.identity(is.cfg, is.auds, v.now(), v.leeway)
+	id, err := c.identity(is.cfg, is.auds, v.now(), v.leeway)
+	if err != nil {
+		return authn.Identity{}, err
+	}
+	id.Issuer, id.KeyRef = is.cfg.Issuer, is.Keys.Ref(used)
+	return id, nil
 }
 
 func isCompactCharset(s string) bool {

@@ -46,40 +46,6 @@ func New(c config.OAuth2Proxy) *Client {
 	}
 }
 
-// Applies reports whether the request carries a cookie worth asking about:
-// any cookie, or with CookieName set, that cookie or one of its "_N" split
-// parts (oauth2-proxy splits large sessions into name_0, name_1, ...).
-func (c *Client) Applies(h http.Header) bool {
-	cookies := h.Values("Cookie")
-	if len(cookies) == 0 {
-		return false
-	}
-	if c.cookieName == "" {
-		return true
-	}
-	for _, line := range cookies {
-		for _, part := range strings.Split(line, ";") {
-			name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
-			if name == c.cookieName || (strings.HasPrefix(name, c.cookieName+"_") && isDigits(name[len(c.cookieName)+1:])) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // Result is a session check outcome.
 type Result struct {
 	Identity authn.Identity
@@ -88,14 +54,15 @@ type Result struct {
 	SetCookie []string
 }
 
-// Authenticate forwards only the Cookie header to oauth2-proxy. The
-// Authorization header is never forwarded: bearer tokens were already judged.
-func (c *Client) Authenticate(ctx context.Context, h http.Header) (Result, error) {
+// Authenticate sends the session's cookies, and nothing else, to
+// oauth2-proxy. The Authorization header is never forwarded: bearer tokens
+// were already judged.
+func (c *Client) Authenticate(ctx context.Context, s Session) (Result, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.authURL, nil)
 	if err != nil {
 		return Result{}, authn.Unavailable("building oauth2-proxy request")
 	}
-	req.Header.Set("Cookie", strings.Join(h.Values("Cookie"), "; "))
+	req.Header.Set("Cookie", s.Header)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {

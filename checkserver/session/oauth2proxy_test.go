@@ -62,8 +62,11 @@ func TestAuthenticate(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := New(fakeProxy(t, tc.handler))
-			h := http.Header{"Cookie": {tc.cookie}, "Authorization": {"Bearer x"}}
-			got, err := c.Authenticate(context.Background(), h)
+			s, err := c.Parse(http.Header{"Cookie": {tc.cookie}, "Authorization": {"Bearer x"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Authenticate(context.Background(), s)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -77,23 +80,28 @@ func TestAuthenticate(t *testing.T) {
 func TestAuthenticateUnreachable(t *testing.T) {
 	c := config.Default().OAuth2Proxy
 	c.URL = "http://127.0.0.1:1"
-	if _, err := New(c).Authenticate(context.Background(), http.Header{"Cookie": {"a=b"}}); !errors.Is(err, authn.ErrUnavailable) {
+	if _, err := New(c).Authenticate(context.Background(), Session{Present: true, Header: "a=b"}); !errors.Is(err, authn.ErrUnavailable) {
 		t.Fatalf("err = %v, want unavailable", err)
 	}
 }
 
-func TestApplies(t *testing.T) {
+func TestParse(t *testing.T) {
 	type scenario struct {
 		cookieName string
 		cookies    []string
-		want       bool
+		want       string // the header forwarded; "" = not present
+		wantErr    bool
 	}
 	tests := map[string]scenario{
-		"no cookie":                 {want: false},
-		"any cookie without a name": {cookies: []string{"x=1"}, want: true},
-		"named cookie":              {cookieName: "_oauth2_proxy", cookies: []string{"x=1; _oauth2_proxy=v"}, want: true},
-		"split cookie part":         {cookieName: "_oauth2_proxy", cookies: []string{"_oauth2_proxy_0=v"}, want: true},
-		"other cookie only":         {cookieName: "_oauth2_proxy", cookies: []string{"x=1", "_oauth2_proxy_csrf=v"}, want: false},
+		"no cookie":                 {},
+		"any cookie without a name": {cookies: []string{"x=1"}, want: "x=1"},
+		"named cookie":              {cookieName: "_oauth2_proxy", cookies: []string{"x=1; _oauth2_proxy=v"}, want: "_oauth2_proxy=v"},
+		"split cookie parts":        {cookieName: "_oauth2_proxy", cookies: []string{"_oauth2_proxy_0=v", "_oauth2_proxy_1=w"}, want: "_oauth2_proxy_0=v; _oauth2_proxy_1=w"},
+		"gRPC comma-joined repeats": {cookieName: "_oauth2_proxy", cookies: []string{"_oauth2_proxy_0=v,_oauth2_proxy_1=w"}, want: "_oauth2_proxy_0=v; _oauth2_proxy_1=w"},
+		"other cookie only":         {cookieName: "_oauth2_proxy", cookies: []string{"x=1", "_oauth2_proxy_csrf=v"}},
+		"surrounding space":         {cookieName: "_oauth2_proxy", cookies: []string{" _oauth2_proxy=v ;"}, want: "_oauth2_proxy=v"},
+		"CR LF":                     {cookieName: "_oauth2_proxy", cookies: []string{"_oauth2_proxy=v\r\nX: y"}, wantErr: true},
+		"NUL in another cookie":     {cookieName: "_oauth2_proxy", cookies: []string{"_oauth2_proxy=v; x=\x00"}, wantErr: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -103,8 +111,12 @@ func TestApplies(t *testing.T) {
 			for _, v := range tc.cookies {
 				h.Add("Cookie", v)
 			}
-			if got := New(c).Applies(h); got != tc.want {
-				t.Fatalf("Applies = %v, want %v", got, tc.want)
+			s, err := New(c).Parse(h)
+			if (err != nil) != tc.wantErr || (err != nil && !errors.Is(err, authn.ErrInvalid)) {
+				t.Fatalf("err = %v, want invalid: %v", err, tc.wantErr)
+			}
+			if s.Header != tc.want || s.Present != (tc.want != "") {
+				t.Fatalf("Parse = %+v, want header %q", s, tc.want)
 			}
 		})
 	}

@@ -37,8 +37,8 @@ type Spec struct {
 	// redirect (callback, sign-in, logout) is derived from it.
 	PublicURL string `json:"publicURL"`
 	// PublicPaths are path prefixes served without authentication (Dex's
-	// login pages by default). They drive oauth2-proxy's skip_auth_routes and
-	// the notPaths of the Istio policies alike, so the two cannot disagree.
+	// login pages by default): the notPaths of the Istio policies, or
+	// check-server's skip paths (docs/authconfig.md).
 	PublicPaths []string `json:"publicPaths,omitempty"`
 	Gateway     Gateway  `json:"gateway,omitempty"`
 	// Dex is the bundled identity provider. Omit it and set oidc.issuerURL to

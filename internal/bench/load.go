@@ -131,8 +131,10 @@ func (s *stack) targets() []Target {
 		{Key: "cs-uncached-grpc", Label: "check-server uncached RS256 allow (cache off)", Proto: "grpc", Addr: s.csNoCache.grpc, Path: api, Header: [][2]string{bearer}, Expect: 200, server: s.csNoCache.proc},
 		{Key: "cs-deny-http", Label: "check-server deny (no credentials, API route → 401)", Proto: "http", URL: csURL(s.cs.http), Expect: 401, server: s.cs.proc},
 		{Key: "cs-deny-grpc", Label: "check-server deny (no credentials, API route → 401)", Proto: "grpc", Addr: s.cs.grpc, Path: api, Expect: 401, server: s.cs.proc},
-		{Key: "cs-cookie-http", Label: "check-server cookie → real oauth2-proxy", Proto: "http", URL: csURL(s.cs.http), Header: [][2]string{cookie}, Expect: 200, server: s.cs.proc},
-		{Key: "cs-cookie-grpc", Label: "check-server cookie → real oauth2-proxy", Proto: "grpc", Addr: s.cs.grpc, Path: api, Header: [][2]string{cookie}, Expect: 200, server: s.cs.proc},
+		{Key: "cs-cookie-http", Label: "check-server cookie, session cache (real oauth2-proxy asked once per TTL)", Proto: "http", URL: csURL(s.cs.http), Header: [][2]string{cookie}, Expect: 200, server: s.cs.proc},
+		{Key: "cs-cookie-grpc", Label: "check-server cookie, session cache (real oauth2-proxy asked once per TTL)", Proto: "grpc", Addr: s.cs.grpc, Path: api, Header: [][2]string{cookie}, Expect: 200, server: s.cs.proc},
+		{Key: "cs-cookie-rt-http", Label: "check-server cookie → real oauth2-proxy every check (caches off)", Proto: "http", URL: csURL(s.csNoCache.http), Header: [][2]string{cookie}, Expect: 200, server: s.csNoCache.proc},
+		{Key: "cs-cookie-rt-grpc", Label: "check-server cookie → real oauth2-proxy every check (caches off)", Proto: "grpc", Addr: s.csNoCache.grpc, Path: api, Header: [][2]string{cookie}, Expect: 200, server: s.csNoCache.proc},
 		{Key: "o2p-cookie", Label: "oauth2-proxy /oauth2/auth, cookie", Proto: "http", URL: "http://" + s.o2pAddr + "/oauth2/auth", Header: [][2]string{cookie}, Expect: 202, server: s.o2p},
 		{Key: "o2p-bearer", Label: "oauth2-proxy /oauth2/auth, bearer JWT (RS256)", Proto: "http", URL: "http://" + s.o2pAddr + "/oauth2/auth", Header: [][2]string{bearer}, Expect: 202, server: s.o2p},
 	}

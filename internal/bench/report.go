@@ -173,12 +173,16 @@ func verdicts(rep *Report) []Verdict {
 			}
 			r1 := cached.RPS() / cookie.RPS()
 			vs = append(vs, Verdict{fmt.Sprintf("cached allow ≥ 3× oauth2-proxy cookie req/s (HTTP, c=%d)", c), fmt.Sprintf("%.2f×", r1), r1 >= 3})
+			if sc := l.Point("cs-cookie-http", c); sc != nil {
+				r := sc.RPS() / cookie.RPS()
+				vs = append(vs, Verdict{fmt.Sprintf("cookie with the session cache ≥ 3× oauth2-proxy cookie req/s (HTTP, c=%d)", c), fmt.Sprintf("%.2f×", r), r >= 3})
+			}
 			r2 := cached.RPS() / floor.RPS()
 			vs = append(vs, Verdict{fmt.Sprintf("cached allow ≥ 0.6× the null server (HTTP, c=%d)", c), fmt.Sprintf("%.2f×", r2), r2 >= 0.6})
 			r3 := uncached.RPS() / bearer.RPS()
 			vs = append(vs, Verdict{fmt.Sprintf("uncached RS256 allow ≥ 1.5× oauth2-proxy bearer req/s (HTTP, c=%d)", c), fmt.Sprintf("%.2f×", r3), r3 >= 1.5})
 			worst, which, cpu := 0.0, "", 0.0
-			for _, k := range []string{"cs-cached", "cs-uncached", "cs-deny", "cs-cookie"} {
+			for _, k := range []string{"cs-cached", "cs-uncached", "cs-deny", "cs-cookie", "cs-cookie-rt"} {
 				h, g := l.Point(k+"-http", c), l.Point(k+"-grpc", c)
 				if h == nil || g == nil || g.RPS() == 0 {
 					continue

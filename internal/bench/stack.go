@@ -188,6 +188,7 @@ func (r *Runner) startStack(ctx context.Context) (*stack, error) {
 		name := "check-server"
 		if i == 1 {
 			cfg.Cache.Size = 0
+			cfg.OAuth2Proxy.SessionCache.Size = 0
 			name = "check-server (cache off)"
 		}
 		s.httpPathPrefix = cfg.HTTPPathPrefix

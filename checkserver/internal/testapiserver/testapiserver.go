@@ -38,6 +38,10 @@ type APIServer struct {
 	TokenAudiences []string
 	// Status, when non-zero, is returned instead of a review.
 	Status int
+	// Hold, when set before the first call, makes every review wait until
+	// it is closed; InFlight counts the waiting ones.
+	Hold     chan struct{}
+	InFlight atomic.Int64
 }
 
 // Start starts the stand-in and writes its CA and the caller's token.
@@ -62,6 +66,11 @@ func Start(t testing.TB) *APIServer {
 
 func (a *APIServer) serve(w http.ResponseWriter, r *http.Request) {
 	a.Calls.Add(1)
+	if a.Hold != nil {
+		a.InFlight.Add(1)
+		<-a.Hold
+		a.InFlight.Add(-1)
+	}
 	if r.Method != http.MethodPost || r.URL.Path != path || r.Header.Get("Content-Type") != "application/json" {
 		http.Error(w, "not found", http.StatusNotFound)
 		return

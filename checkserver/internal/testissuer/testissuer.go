@@ -229,15 +229,18 @@ func Raw(t testing.TB, header, payload any, sig []byte) string {
 	return enc(header) + "." + enc(payload) + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
-// SignRaw signs arbitrary header and claims JSON values with k (RS256,
+// SignRaw signs arbitrary header and claims JSON values (a string is raw JSON) with k (RS256,
 // RS512, PS256 or ES256 by k.Alg unless header says otherwise in "alg" —
 // the signature always uses k's own algorithm). It lets tests produce
 // tokens that are correctly signed by a trusted key yet carry hostile
 // headers (crit, jku, cty, ...), which no honest signer library emits.
-func SignRaw(t testing.TB, k Key, header map[string]any, claims any) string {
+func SignRaw(t testing.TB, k Key, header any, claims any) string {
 	t.Helper()
-	hb, err := json.Marshal(header)
-	if err != nil {
+	var hb []byte
+	var err error
+	if s, ok := header.(string); ok {
+		hb = []byte(s) // raw JSON, e.g. with duplicate names
+	} else if hb, err = json.Marshal(header); err != nil {
 		t.Fatal(err)
 	}
 	var pb []byte
