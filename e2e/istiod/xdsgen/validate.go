@@ -3,11 +3,10 @@ package xdsgen
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -16,7 +15,6 @@ import (
 	"istio.io/istio/manifests"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pkg/config"
-	istiocrd "istio.io/istio/pkg/config/crd"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/resource"
 	"istio.io/istio/pkg/webhooks/validation/server"
@@ -30,7 +28,7 @@ var istiodSchemas = collections.PilotGatewayAPI()
 
 var (
 	validatorOnce sync.Once
-	validator     *istiocrd.Validator
+	validator     *crdValidator
 	validatorErr  error
 	webhookMux    *http.ServeMux
 )
@@ -44,18 +42,7 @@ func setupValidation() error {
 			validatorErr = fmt.Errorf("istio CRDs: %w", err)
 			return
 		}
-		dir, err := os.MkdirTemp("", "istiod-xds-crds")
-		if err != nil {
-			validatorErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "crd-all.gen.yaml")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			validatorErr = err
-			return
-		}
-		if validator, validatorErr = istiocrd.NewValidatorFromFiles(path); validatorErr != nil {
+		if validator, validatorErr = newCRDValidator(data); validatorErr != nil {
 			return
 		}
 		webhookMux = http.NewServeMux()
@@ -84,9 +71,9 @@ func validateIstio(o *object) (cfg *config.Config, msgs []Message) {
 	schema, served := istiodSchemas.FindByGroupKind(resource.FromKubernetesGVK(ptr(u.GroupVersionKind())))
 	crdErr := validator.ValidateCustomResource(u)
 	switch {
-	case crdErr != nil && strings.Contains(crdErr.Error(), "no validator found") && served:
+	case crdErr != nil && errors.Is(crdErr, errNoValidator) && served:
 		add(SeverityWarning, "no CRD schema for %s in Istio's CRD bundle; checked by the webhook only", o.APIVersion)
-	case crdErr != nil && strings.Contains(crdErr.Error(), "no validator found"):
+	case crdErr != nil && errors.Is(crdErr, errNoValidator):
 		add(SeverityWarning, "%s %s is neither in Istio's CRDs nor served by istiod; ignored", o.APIVersion, o.Kind)
 		return nil, msgs
 	case crdErr != nil:
