@@ -360,12 +360,16 @@ func (e *expectation) checkShadow(at string, r *rbacfilterv3.RBAC) {
 				e.fail("%s: %s does not exclude the public prefix %s", at, name, pre)
 			}
 		}
-		noAuth := regexp.MustCompile(`"notRule":\{[^{}]*"header":\{"name":"authorization","presentMatch":true`).MatchString(j)
+		noAuth := noAuthorization.MatchString(j)
 		if want := e.s.Authorizer == api.AuthorizerOAuth2Proxy; noAuth != want {
 			e.fail("%s: %s: the no-Authorization condition present = %v, want %v", at, name, noAuth, want)
 		}
 	}
 }
+
+// noAuthorization is istiod's form of `request.headers[authorization] notValues ["*"]`: a principal
+// that is not "the Authorization header is present".
+var noAuthorization = regexp.MustCompile(`"notId":\{("orIds":\{"ids":\[)?\{"header":\{"name":"authorization","presentMatch":true`)
 
 // checkDeny: requests without a verified JWT are refused outside the public paths.
 func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
@@ -373,7 +377,8 @@ func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
 	found := false
 	for name, p := range r.GetRules().GetPolicies() {
 		j := policyJSON(p)
-		if !strings.Contains(j, `"key":"request.auth.principal"`) {
+		// notRequestPrincipals ["*"]: not (a verified JWT's iss and sub are set).
+		if !strings.Contains(j, `"notId":{"andIds":{"ids":[{"metadata":{"filter":"envoy.filters.http.jwt_authn"`) {
 			continue
 		}
 		found = true

@@ -129,7 +129,8 @@ func TestMutations(t *testing.T) {
 	}
 	s := c.Spec
 	custom := func(n *yaml.RNode) bool {
-		return n.GetKind() == "AuthorizationPolicy" && yaml.GetValue(n.Field("spec").Value.Field("action").Value) == "CUSTOM"
+		a, _ := n.Pipe(yaml.Lookup("spec", "action"))
+		return n.GetKind() == "AuthorizationPolicy" && a != nil && yaml.GetValue(a) == "CUSTOM"
 	}
 	meshCM := func(n *yaml.RNode) bool {
 		return n.GetKind() == "ConfigMap" && n.GetName() == s.Istio.Mesh.ConfigMap.Name && n.GetNamespace() == s.Istio.Mesh.ConfigMap.Namespace
