@@ -195,9 +195,15 @@ func mergeSnippet(t *testing.T, stream []*yaml.RNode, c api.AuthConfig) {
 		MeshConfig struct {
 			ExtensionProviders []map[string]any `json:"extensionProviders"`
 		} `json:"meshConfig"`
+		Pilot struct {
+			Env map[string]string `json:"env"`
+		} `json:"pilot"`
 	}
 	if err := sigsyaml.UnmarshalStrict([]byte(docs[len(docs)-1]), &helm); err != nil {
 		t.Fatalf("the Helm values snippet does not parse: %v\n%s", err, snippet)
+	}
+	if helm.Pilot.Env["PILOT_JWT_PUB_KEY_REFRESH_INTERVAL"] != c.Spec.Istio.JWKSRefreshInterval {
+		t.Errorf("the Helm values snippet sets pilot.env %v, want PILOT_JWT_PUB_KEY_REFRESH_INTERVAL=%s", helm.Pilot.Env, c.Spec.Istio.JWKSRefreshInterval)
 	}
 	m := c.Spec.Istio.Mesh
 	for _, n := range stream {
