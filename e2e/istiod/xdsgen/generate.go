@@ -142,30 +142,42 @@ func Run(opts Options, inputs ...io.Reader) (*Result, error) {
 			"not in the input: istiod's default mesh config applies (no extension providers)"})
 	}
 	takeLog()
-	err := test.Wrap(func(t test.Failer) {
-		s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{Configs: configs, KubernetesObjects: kube, MeshConfig: meshCfg})
-		p := s.SetupProxy(&model.Proxy{
-			Type:            model.Router,
-			ID:              "istiod-xds-gateway." + opts.ProxyNamespace,
-			ConfigNamespace: opts.ProxyNamespace,
-			Labels:          opts.ProxyLabels,
-			Metadata:        &model.NodeMetadata{Namespace: opts.ProxyNamespace, Labels: opts.ProxyLabels},
+	// Generation is done when the resources are marshalled; istiod's shutdown afterwards waits
+	// for its JWKS refresher to give up on an unreachable issuer (its fetch timeout, seconds),
+	// so it runs on in the background: the command exits right after writing the output.
+	ready := make(chan struct{})
+	finished := make(chan error, 1)
+	go func() {
+		finished <- test.Wrap(func(t test.Failer) {
+			s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{Configs: configs, KubernetesObjects: kube, MeshConfig: meshCfg})
+			p := s.SetupProxy(&model.Proxy{
+				Type:            model.Router,
+				ID:              "istiod-xds-gateway." + opts.ProxyNamespace,
+				ConfigNamespace: opts.ProxyNamespace,
+				Labels:          opts.ProxyLabels,
+				Metadata:        &model.NodeMetadata{Namespace: opts.ProxyNamespace, Labels: opts.ProxyLabels},
+			})
+			listeners := s.Listeners(p)
+			routes := s.RoutesFromListeners(p, listeners)
+			clusters := s.Clusters(p)
+			for _, l := range listeners {
+				res.Listeners = appendJSON(t, res, res.Listeners, l)
+			}
+			for _, r := range routes {
+				res.Routes = appendJSON(t, res, res.Routes, r)
+			}
+			for _, c := range clusters {
+				res.Clusters = appendJSON(t, res, res.Clusters, c)
+			}
+			close(ready)
 		})
-		listeners := s.Listeners(p)
-		routes := s.RoutesFromListeners(p, listeners)
-		clusters := s.Clusters(p)
-		for _, l := range listeners {
-			res.Listeners = appendJSON(t, res, res.Listeners, l)
+	}()
+	select {
+	case <-ready:
+	case err := <-finished:
+		if err != nil {
+			return nil, fmt.Errorf("istiod config generation: %w", err)
 		}
-		for _, r := range routes {
-			res.Routes = appendJSON(t, res, res.Routes, r)
-		}
-		for _, c := range clusters {
-			res.Clusters = appendJSON(t, res, res.Clusters, c)
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("istiod config generation: %w", err)
 	}
 	sortByName(res.Listeners)
 	sortByName(res.Routes)
