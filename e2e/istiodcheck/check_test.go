@@ -250,30 +250,27 @@ func (e *expectation) checkExtAuthz(at string, a *extauthzv3.ExtAuthz) {
 	if a.GetFailureModeAllow() {
 		e.fail("%s: failure_mode_allow is true (fails open)", at)
 	}
-	if e.grpc {
-		g := a.GetGrpcService()
-		if g == nil {
-			e.fail("%s: want a gRPC service, got %v", at, a.GetServices())
-			return
-		}
-		if c := g.GetEnvoyGrpc().GetClusterName(); c != e.cluster {
-			e.fail("%s: gRPC cluster %q, want %q", at, c, e.cluster)
-		}
-		if d := g.GetTimeout().AsDuration(); d != timeout {
-			e.fail("%s: timeout %s, want %s", at, d, timeout)
-		}
-		return
-	}
+	// The service and its timeout, gRPC or HTTP as the authorizer's protocol says.
+	var cluster string
+	var d time.Duration
 	h := a.GetHttpService()
-	if h == nil {
-		e.fail("%s: want an HTTP service, got %v", at, a.GetServices())
+	switch g := a.GetGrpcService(); {
+	case e.grpc && g != nil:
+		cluster, d = g.GetEnvoyGrpc().GetClusterName(), g.GetTimeout().AsDuration()
+	case !e.grpc && h != nil:
+		cluster, d = h.GetServerUri().GetCluster(), h.GetServerUri().GetTimeout().AsDuration()
+	default:
+		e.fail("%s: want a gRPC service = %v, got %T", at, e.grpc, a.GetServices())
 		return
 	}
-	if c := h.GetServerUri().GetCluster(); c != e.cluster {
-		e.fail("%s: cluster %q, want %q", at, c, e.cluster)
+	if cluster != e.cluster {
+		e.fail("%s: cluster %q, want %q", at, cluster, e.cluster)
 	}
-	if d := h.GetServerUri().GetTimeout().AsDuration(); d != timeout {
+	if d != timeout {
 		e.fail("%s: timeout %s, want %s", at, d, timeout)
+	}
+	if e.grpc {
+		return // Envoy sends every header over gRPC; the lists below are HTTP-only
 	}
 	if want, _ := e.provider["pathPrefix"].(string); h.GetPathPrefix() != want {
 		e.fail("%s: path prefix %q, want %q", at, h.GetPathPrefix(), want)
