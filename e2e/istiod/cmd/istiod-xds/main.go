@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"meshauth.dev/meshauth/e2e/istiod/xdsgen"
 )
@@ -105,6 +107,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// refuse answers one proxy request with 502, so istiod's fetch fails the same way every run
+// (a closed connection reads as EOF or reset, with the ports in the message).
+func refuse(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := http.ReadRequest(bufio.NewReader(io.LimitReader(c, 64<<10))); err != nil {
+		return
+	}
+	_, _ = io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+}
+
 func parseLabels(s string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range strings.Split(s, ",") {
@@ -137,7 +150,7 @@ func keepOnLoopback() (stop func(), err error) {
 			if err != nil {
 				return
 			}
-			c.Close()
+			go refuse(c)
 		}
 	}()
 	proxy := "http://" + l.Addr().String()
