@@ -101,11 +101,10 @@ func (p Processor) componentsDir(cfg *fn.KubeObject) (string, error) {
 // Identity is how objects are matched between the stream and the
 // generated components: group, kind, namespace, name.
 func Identity(n *yaml.RNode) string {
-	g := n.GetApiVersion()
-	if i := strings.LastIndex(g, "/"); i >= 0 {
-		g = g[:i]
-	} else {
-		g = ""
-	}
-	return g + "|" + n.GetKind() + "|" + n.GetNamespace() + "|" + n.GetName()
+	return identity(n.GetApiVersion(), n.GetKind(), n.GetNamespace(), n.GetName())
+}
+
+func identity(apiVersion, kind, namespace, name string) string {
+	group, _ := splitAPIVersion(apiVersion)
+	return group + "|" + kind + "|" + namespace + "|" + name
 }

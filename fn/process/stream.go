@@ -37,22 +37,33 @@ func (e *entry) rnode() *yaml.RNode {
 	return e.node
 }
 
-// find returns the item a patch targets.
+// find returns the item a patch targets, matched without copying the
+// items it passes over (see identity).
 func (s *stream) find(t generators.Target) *entry {
+	want := identity(t.APIVersion, t.Kind, t.Namespace, t.Name)
 	for _, e := range s.entries {
-		if e.orig != nil && e.orig.GetKind() == t.Kind && e.orig.GetName() == t.Name &&
-			e.orig.GetNamespace() == t.Namespace && t.Matches(e.rnode()) {
+		if e.orig != nil && e.identity() == want {
 			return e
 		}
 	}
 	return nil
 }
 
+// identity is Identity of the item as it stands, read from the original
+// object when it is untouched: copying it (rnode) would mark it changed, and
+// changed() would then hand the user's whole package to validate.Objects.
+func (e *entry) identity() string {
+	if e.node != nil {
+		return Identity(e.node)
+	}
+	return identity(e.orig.GetAPIVersion(), e.orig.GetKind(), e.orig.GetNamespace(), e.orig.GetName())
+}
+
 // upsert replaces the item with n's identity in place, or appends n.
 func (s *stream) upsert(n *yaml.RNode) {
 	id := Identity(n)
 	for _, e := range s.entries {
-		if Identity(e.rnode()) == id {
+		if e.identity() == id {
 			e.node, e.orig = n, nil
 			return
 		}
