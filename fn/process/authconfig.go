@@ -12,8 +12,8 @@ func isAuthConfig(o *fn.KubeObject) bool {
 
 // findAuthConfig returns the AuthConfig: the function config, or else the
 // one AuthConfig among the items (kpt fn eval without --fn-config).
-func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
-	if fc := rl.FunctionConfig; fc != nil && fc.GetKind() != "" && !placeholderConfig(fc) {
+func findAuthConfig(fc *fn.KubeObject, items fn.KubeObjects) (*fn.KubeObject, *fn.Result) {
+	if fc != nil && fc.GetKind() != "" && !placeholderConfig(fc) {
 		if isAuthConfig(fc) {
 			return fc, nil
 		}
@@ -21,7 +21,7 @@ func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
 			", not an AuthConfig; pass an AuthConfig (apiVersion " + api.APIVersion + ") as the function config"}
 	}
 	var found []*fn.KubeObject
-	for _, it := range rl.Items {
+	for _, it := range items {
 		if isAuthConfig(it) {
 			found = append(found, it)
 		}

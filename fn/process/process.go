@@ -33,9 +33,37 @@ func (p Processor) Process(rl *fn.ResourceList) (bool, error) {
 }
 
 func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
-	cfgObj, res := findAuthConfig(rl)
+	pl, results, ok := p.plan(rl.FunctionConfig, rl.Items)
+	if !ok {
+		return results, false
+	}
+	out := newStream(rl.Items)
+	if results, ok = pl.apply(out); !ok {
+		return results, false
+	}
+	items, err := out.objects()
+	if err != nil {
+		return fn.Results{{Severity: fn.Error, Message: err.Error()}}, false
+	}
+	rl.Items = items
+	return results, true
+}
+
+// plan is what a run will do, decided from the AuthConfig alone: the SDK
+// path and the byte-copying fast path (fast.go) share it.
+type plan struct {
+	mode  Mode
+	dir   string
+	name  string
+	comps []generators.Component
+}
+
+// plan finds, loads and checks the AuthConfig (the function config or the
+// one among items) and generates the components.
+func (p Processor) plan(fc *fn.KubeObject, items fn.KubeObjects) (*plan, fn.Results, bool) {
+	cfgObj, res := findAuthConfig(fc, items)
 	if res != nil {
-		return fn.Results{res}, false
+		return nil, fn.Results{res}, false
 	}
 	c, results := load(cfgObj)
 	mode := p.Mode
@@ -51,18 +79,37 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 		results = append(results, &fn.Result{Severity: fn.Error, Message: err.Error(), Field: &fn.Field{Path: "metadata.annotations." + ComponentsDirAnnotation}})
 	}
 	if len(results) > 0 {
-		return results, false
+		return nil, results, false
 	}
 	comps, err := generators.All(c)
 	if err != nil {
-		return fn.Results{{Severity: fn.Error, Message: "generating components: " + err.Error()}}, false
+		return nil, fn.Results{{Severity: fn.Error, Message: "generating components: " + err.Error()}}, false
 	}
-	out := newStream(rl.Items)
-	switch mode {
+	return &plan{mode: mode, dir: dir, name: c.Metadata.Name, comps: comps}, nil, true
+}
+
+// targets is the identities of the objects the plan may patch: the items
+// the fast path must read.
+func (pl *plan) targets() map[string]bool {
+	t := map[string]bool{}
+	for _, c := range pl.comps {
+		for _, p := range c.Patches {
+			pt := p.Target()
+			t[identity(pt.APIVersion, pt.Kind, pt.Namespace, pt.Name)] = true
+		}
+	}
+	return t
+}
+
+// apply rewrites the stream; on an error result the stream is not to be used.
+func (pl *plan) apply(out *stream) (fn.Results, bool) {
+	var results fn.Results
+	var err error
+	switch pl.mode {
 	case Resources:
-		results, err = out.resources(comps, cfgObj)
+		results, err = out.resources(pl.comps)
 	default:
-		results, err = out.components(comps, dir, c.Metadata.Name)
+		results, err = out.components(pl.comps, pl.dir, pl.name)
 	}
 	if err != nil {
 		return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
@@ -75,11 +122,6 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 		}
 		return results, false
 	}
-	items, err := out.objects()
-	if err != nil {
-		return fn.Results{{Severity: fn.Error, Message: err.Error()}}, false
-	}
-	rl.Items = items
 	return results, true
 }
 

@@ -19,6 +19,7 @@ type stream struct {
 
 type entry struct {
 	orig *fn.KubeObject
+	raw  *rawItem    // an item the fast path copies as bytes (orig and node nil)
 	node *yaml.RNode // set when the item is changed or new
 }
 
@@ -56,6 +57,9 @@ func (e *entry) identity() string {
 	if e.node != nil {
 		return Identity(e.node)
 	}
+	if e.raw != nil {
+		return e.raw.identity()
+	}
 	return identity(e.orig.GetAPIVersion(), e.orig.GetKind(), e.orig.GetNamespace(), e.orig.GetName())
 }
 
@@ -64,7 +68,7 @@ func (s *stream) upsert(n *yaml.RNode) {
 	id := Identity(n)
 	for _, e := range s.entries {
 		if e.identity() == id {
-			e.node, e.orig = n, nil
+			e.node, e.orig, e.raw = n, nil, nil
 			return
 		}
 	}
@@ -97,7 +101,7 @@ func (s *stream) applyPatches(c generators.Component) (fn.Results, []generators.
 }
 
 // resources is kustomize's mode: generated resources join the stream.
-func (s *stream) resources(comps []generators.Component, cfg *fn.KubeObject) (fn.Results, error) {
+func (s *stream) resources(comps []generators.Component) (fn.Results, error) {
 	// kustomize passes a generator its own config as an item; it is not output.
 	var kept []*entry
 	for _, e := range s.entries {
@@ -133,7 +137,7 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 	// component that is no longer generated disappears too.
 	var kept []*entry
 	for _, e := range s.entries {
-		if e.orig == nil || !ownedPath(pathOf(e.orig), dir) {
+		if !ownedPath(e.path(), dir) {
 			kept = append(kept, e)
 		}
 	}
@@ -156,6 +160,17 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 		results = append(results, &fn.Result{Severity: fn.Info, Message: fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen))})
 	}
 	return results, nil
+}
+
+// path is the item's file in the package ("" for new items).
+func (e *entry) path() string {
+	switch {
+	case e.raw != nil:
+		return e.raw.path()
+	case e.orig != nil:
+		return pathOf(e.orig)
+	}
+	return ""
 }
 
 func ownedPath(p, dir string) bool {
