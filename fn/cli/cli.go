@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
@@ -65,7 +66,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // function is the KRM function: the fast path when the list is in the
 // shape it proves, else the SDK's fn.Execute; the output is the same.
 func function(stdin io.Reader, stdout, stderr io.Writer) int {
-	in, err := io.ReadAll(stdin)
+	in, err := readAll(stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "failed to read ResourceList input:", err)
 		return 1
@@ -84,6 +85,14 @@ func function(stdin io.Reader, stdout, stderr io.Writer) int {
 	rec := &recorder{}
 	err = fn.Execute(rec, bytes.NewReader(in), stdout)
 	return reportFunction(rec.results, err, stderr)
+}
+
+// readAll reads the list with the collector kept close behind: the input
+// is most of what the fast path holds, and the growing buffer's old copies
+// would otherwise stay around until the heap doubled (peak RSS).
+func readAll(r io.Reader) ([]byte, error) {
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
+	return io.ReadAll(r)
 }
 
 // errFailure is what fn.Execute returns when the processor reports failure.

@@ -2,6 +2,7 @@ package process
 
 import (
 	"bytes"
+	"unicode/utf8"
 )
 
 // The fast path's scanner. It reads a ResourceList as lines and accepts it
@@ -21,8 +22,8 @@ import (
 // Each item is then checked against a small grammar that is a fixpoint of
 // kyaml's encoder (canonical below): block mappings at +2, compact
 // sequences, single-line plain/quoted scalars the emitter would write the
-// same way, `|`/`|-` literals at +2, `[]`/`{}`, printable ASCII, no
-// comments, anchors, tags, flow collections or blank lines. Such an item's
+// same way, `|`/`|-`/`|2`/`|2-` literals at +2, `[]`/`{}`, printable
+// characters, no comments, anchors, tags, flow collections or blank lines. Such an item's
 // bytes are exactly what the SDK path would write for it, so it is copied.
 // An item outside the grammar is not refused: it is decoded alone (as
 // "items:\n" + its bytes, the same context it has in the list) and written
@@ -115,11 +116,11 @@ func scanList(in []byte) (*scannedList, bool) {
 		section = ""
 		switch {
 		case bytes.HasPrefix(line, []byte("apiVersion: ")) && !seen.apiVersion:
-			v := string(line[len("apiVersion: "):])
-			if !plainOK(v) {
+			v := line[len("apiVersion: "):]
+			if !plainOK(v) || !printableLine(line) {
 				return nil, false
 			}
-			l.apiVersion, seen.apiVersion = v, true
+			l.apiVersion, seen.apiVersion = string(v), true
 		case string(line) == "kind: ResourceList" && !seen.kind:
 			seen.kind = true
 		case string(line) == "items:" && !seen.items:
@@ -140,8 +141,9 @@ func scanList(in []byte) (*scannedList, bool) {
 	if !seen.apiVersion || !seen.kind || !seen.items || !seen.fc || len(l.fc) == 0 {
 		return nil, false
 	}
+	c := &itemChecker{}
 	for _, it := range l.items {
-		it.canonical = checkItem(it)
+		it.canonical = c.check(it)
 	}
 	return l, true
 }
@@ -153,24 +155,35 @@ type line struct {
 	raw  []byte
 }
 
-// itemChecker walks an item's lines by the canonical grammar.
+// Where a mapping sits, for the header fields the fast path matches by.
+const (
+	inOther       = iota
+	inItem        // the item's own keys
+	inMetadata    // metadata
+	inAnnotations // metadata.annotations
+)
+
+// itemChecker walks an item's lines by the canonical grammar. Its buffers
+// are reused from item to item: the scan allocates next to nothing.
 type itemChecker struct {
 	lines []line
 	i     int
 	it    *rawItem
+	keys  [3][][]byte // keys seen in the header mappings
 }
 
-func checkItem(it *rawItem) bool {
-	c := &itemChecker{it: it}
+func (c *itemChecker) check(it *rawItem) bool {
+	c.it, c.i, c.lines = it, 0, c.lines[:0]
+	for k := range c.keys {
+		c.keys[k] = c.keys[k][:0]
+	}
 	text := it.text
 	for len(text) > 0 {
 		nl := bytes.IndexByte(text, '\n')
 		raw := text[:nl]
 		text = text[nl+1:]
-		for _, b := range raw {
-			if b < 0x20 || b > 0x7e {
-				return false
-			}
+		if !printableLine(raw) {
+			return false
 		}
 		ind := 0
 		for ind < len(raw) && raw[ind] == ' ' {
@@ -183,7 +196,7 @@ func checkItem(it *rawItem) bool {
 	if c.lines[0].body[0] == ' ' {
 		return false
 	}
-	if !c.mapping(2, nil) || c.i != len(c.lines) {
+	if !c.mapping(2, inItem) || c.i != len(c.lines) {
 		return false
 	}
 	return it.kind != "" && it.apiVersion != ""
@@ -197,85 +210,99 @@ func (c *itemChecker) cur() *line {
 }
 
 // deeper reports whether the next line is indented past ind (which would
-// continue a scalar or open a block the grammar does not allow there).
+// continue a scalar or open a block the grammar does not allow there) or
+// blank.
 func (c *itemChecker) deeper(ind int) bool {
 	l := c.cur()
 	return l != nil && (l.ind > ind || len(l.body) == 0)
 }
 
-// mapping reads a block mapping whose keys sit at ind. path is the keys
-// leading to it, for the header fields.
-func (c *itemChecker) mapping(ind int, path []string) bool {
+var dash = []byte("- ")
+
+// mapping reads a block mapping whose keys sit at ind; where says which
+// header mapping it is, if any.
+func (c *itemChecker) mapping(ind, where int) bool {
 	n := 0
-	// Where the header fields live, a repeated key could make the decoder
-	// and the scanner read different values: refuse it there.
-	var keys map[string]bool
-	if len(path) == 0 || len(path) == 1 && path[0] == "metadata" || len(path) == 2 && path[0] == "metadata" && path[1] == "annotations" {
-		keys = map[string]bool{}
-	}
-	for l := c.cur(); l != nil && l.ind == ind && !bytes.HasPrefix(l.body, []byte("- ")); l = c.cur() {
+	for l := c.cur(); l != nil && l.ind == ind && !bytes.HasPrefix(l.body, dash); l = c.cur() {
 		key, rest, ok := splitKey(l.body)
 		if !ok {
 			return false
 		}
-		if keys != nil {
-			if keys[key] {
-				return false
+		// Where the header fields live, a repeated key could make the
+		// decoder and the scanner read different values: refuse it there.
+		if where != inOther {
+			seen := &c.keys[where-1]
+			for _, k := range *seen {
+				if bytes.Equal(k, key) {
+					return false
+				}
 			}
-			keys[key] = true
+			*seen = append(*seen, key)
 		}
 		c.i++
 		n++
-		kpath := append(path[:len(path):len(path)], key)
+		empty := string(key) == "metadata" || string(key) == "annotations"
 		switch {
-		case rest == "":
+		case len(rest) == 0:
 			next := c.cur()
 			switch {
-			case next != nil && next.ind == ind+2 && len(next.body) > 0 && !bytes.HasPrefix(next.body, []byte("- ")):
-				if !c.mapping(ind+2, kpath) {
+			case next != nil && next.ind == ind+2 && len(next.body) > 0 && !bytes.HasPrefix(next.body, dash):
+				if !c.mapping(ind+2, child(where, key)) {
 					return false
 				}
-			case next != nil && next.ind == ind && bytes.HasPrefix(next.body, []byte("- ")):
+			case next != nil && next.ind == ind && bytes.HasPrefix(next.body, dash):
 				if !c.sequence(ind) {
 					return false
 				}
-			case c.deeper(ind) || key == "metadata" || key == "annotations":
+			case c.deeper(ind) || empty:
 				// kyaml drops an empty metadata or annotations: not a fixpoint.
 				return false
 			}
-		case rest == "|" || rest == "|-":
-			if !c.literal(ind + 2) {
+		case string(rest) == "|" || string(rest) == "|-":
+			if !c.literal(ind+2, false) {
+				return false
+			}
+		case string(rest) == "|2" || string(rest) == "|2-":
+			if !c.literal(ind+2, true) {
 				return false
 			}
 		default:
-			if (rest == "{}" || rest == "[]") && (key == "metadata" || key == "annotations") {
+			if empty && (string(rest) == "{}" || string(rest) == "[]") {
 				return false
 			}
-			v, ok := scalarValue(rest)
-			if !ok || c.deeper(ind) {
+			if !scalarOK(rest) || c.deeper(ind) {
 				return false
 			}
-			if !c.header(kpath, v) {
-				return false
-			}
+			c.header(where, key, rest)
 		}
 	}
 	return n > 0
 }
 
+// child is where the mapping under key sits.
+func child(where int, key []byte) int {
+	switch {
+	case where == inItem && string(key) == "metadata":
+		return inMetadata
+	case where == inMetadata && string(key) == "annotations":
+		return inAnnotations
+	}
+	return inOther
+}
+
 // sequence reads a compact block sequence whose dashes sit at ind.
 func (c *itemChecker) sequence(ind int) bool {
-	for l := c.cur(); l != nil && l.ind == ind && bytes.HasPrefix(l.body, []byte("- ")); l = c.cur() {
+	for l := c.cur(); l != nil && l.ind == ind && bytes.HasPrefix(l.body, dash); l = c.cur() {
 		entry := l.body[2:]
 		if _, _, isKey := splitKey(entry); isKey {
 			// "- key: value": a mapping whose keys sit at ind+2.
 			l.ind, l.body = ind+2, entry
-			if !c.mapping(ind+2, []string{"-"}) {
+			if !c.mapping(ind+2, inOther) {
 				return false
 			}
 			continue
 		}
-		if _, ok := scalarValue(string(entry)); !ok {
+		if !scalarOK(entry) {
 			return false
 		}
 		c.i++
@@ -288,10 +315,17 @@ func (c *itemChecker) sequence(ind int) bool {
 
 // literal reads the lines of a `|` or `|-` scalar, indented by ind: the
 // first at exactly ind, none with trailing spaces, blank lines empty and
-// never last (kyaml would not write them back).
-func (c *itemChecker) literal(ind int) bool {
+// never last (kyaml would not write them back). With hinted (`|2`, which
+// the emitter writes when the value starts with a space or a line break)
+// the first line is blank or indented past ind instead.
+func (c *itemChecker) literal(ind int, hinted bool) bool {
 	first := c.cur()
-	if first == nil || first.ind != ind || len(first.body) == 0 {
+	switch {
+	case first == nil:
+		return false
+	case hinted && !(len(first.raw) == 0 || first.ind > ind && len(first.body) > 0):
+		return false
+	case !hinted && (first.ind != ind || len(first.body) == 0):
 		return false
 	}
 	lastBlank := false
@@ -313,106 +347,209 @@ func (c *itemChecker) literal(ind int) bool {
 }
 
 // header records the fields the fast path matches items by.
-func (c *itemChecker) header(path []string, v string) bool {
+func (c *itemChecker) header(where int, key, rest []byte) {
 	var dst *string
 	switch {
-	case len(path) == 1 && path[0] == "apiVersion":
+	case where == inItem && string(key) == "apiVersion":
 		dst = &c.it.apiVersion
-	case len(path) == 1 && path[0] == "kind":
+	case where == inItem && string(key) == "kind":
 		dst = &c.it.kind
-	case len(path) == 2 && path[0] == "metadata" && path[1] == "name":
+	case where == inMetadata && string(key) == "name":
 		dst = &c.it.name
-	case len(path) == 2 && path[0] == "metadata" && path[1] == "namespace":
+	case where == inMetadata && string(key) == "namespace":
 		dst = &c.it.namespace
-	case len(path) == 3 && path[0] == "metadata" && path[1] == "annotations" && path[2] == pathAnnotation:
+	case where == inAnnotations && string(key) == pathAnnotation:
 		dst = &c.it.filePath
-	case len(path) == 3 && path[0] == "metadata" && path[1] == "annotations" && path[2] == internalPathAnnotation:
+	case where == inAnnotations && string(key) == internalPathAnnotation:
 		dst = &c.it.internalPath
 	default:
-		return true
+		return
 	}
-	*dst = v
-	return true
+	*dst = scalarText(rest)
 }
 
 // splitKey splits "key: rest" or "key:"; ok only for a key kyaml writes
 // plain and unchanged.
-func splitKey(body []byte) (key, rest string, ok bool) {
+func splitKey(body []byte) (key, rest []byte, ok bool) {
 	i := bytes.Index(body, []byte(": "))
 	switch {
 	case i > 0:
-		key, rest = string(body[:i]), string(body[i+2:])
+		key, rest = body[:i], body[i+2:]
 	case len(body) > 1 && body[len(body)-1] == ':':
-		key = string(body[:len(body)-1])
+		key = body[:len(body)-1]
 	default:
-		return "", "", false
+		return nil, nil, false
 	}
-	if len(key) > 100 || key == "<<" || !plainOK(key) || bytes.IndexByte([]byte(key), ':') >= 0 {
-		return "", "", false
+	if len(key) > 100 || string(key) == "<<" || bytes.IndexByte(key, ':') >= 0 || !plainOK(key) {
+		return nil, nil, false
 	}
 	return key, rest, true
 }
 
-// scalarValue is the value of a single-line scalar that kyaml writes back
-// exactly as it stands: plain, or quoted without escapes, or an empty flow
-// collection.
-func scalarValue(s string) (string, bool) {
+// scalarOK reports whether s is a single-line scalar that kyaml writes back
+// exactly as it stands: plain, or quoted the way the emitter quotes, or an
+// empty flow collection.
+func scalarOK(s []byte) bool {
 	switch {
-	case s == "[]" || s == "{}":
-		return s, true
+	case string(s) == "[]" || string(s) == "{}":
+		return true
 	case len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"':
-		in := s[1 : len(s)-1]
-		for i := 0; i < len(in); i++ {
-			if in[i] == '"' || in[i] == '\\' {
-				return "", false
-			}
-		}
-		return in, true
+		_, ok := doubleQuoted(s[1:len(s)-1], false)
+		return ok
 	case len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'':
-		in := s[1 : len(s)-1]
-		var b []byte
-		for i := 0; i < len(in); i++ {
-			if in[i] == '\'' {
-				if i+1 >= len(in) || in[i+1] != '\'' {
-					return "", false
-				}
-				i++
+		_, ok := singleQuoted(s[1:len(s)-1], false)
+		return ok
+	}
+	return plainOK(s)
+}
+
+// scalarText is the value of a scalar scalarOK accepted.
+func scalarText(s []byte) string {
+	switch {
+	case len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"':
+		v, _ := doubleQuoted(s[1:len(s)-1], true)
+		return string(v)
+	case len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'':
+		v, _ := singleQuoted(s[1:len(s)-1], true)
+		return string(v)
+	}
+	return string(s)
+}
+
+// singleQuoted checks (and with decode, decodes) the inside of a
+// single-quoted scalar: every quote doubled.
+func singleQuoted(in []byte, decode bool) ([]byte, bool) {
+	var b []byte
+	for i := 0; i < len(in); i++ {
+		if in[i] == '\'' {
+			if i+1 >= len(in) || in[i+1] != '\'' {
+				return nil, false
 			}
+			i++
+		}
+		if decode {
 			b = append(b, in[i])
 		}
-		return string(b), true
 	}
-	return s, plainOK(s)
+	return b, true
+}
+
+// doubleQuoted checks (and with decode, decodes) the inside of a
+// double-quoted scalar whose value the emitter writes back the same way:
+// every character as itself except the ones it escapes, escaped as it
+// escapes them (yaml.v3 yaml_emitter_write_double_quoted_scalar; the value
+// holds no character it would write as \x, \u, \N, \L or \P).
+func doubleQuoted(in []byte, decode bool) ([]byte, bool) {
+	var b []byte
+	for i := 0; i < len(in); i++ {
+		ch := in[i]
+		switch ch {
+		case '"':
+			return nil, false
+		case '\\':
+			if i+1 >= len(in) {
+				return nil, false
+			}
+			i++
+			e, ok := unescape(in[i])
+			if !ok {
+				return nil, false
+			}
+			ch = e
+		}
+		if decode {
+			b = append(b, ch)
+		}
+	}
+	return b, true
+}
+
+// unescape is the emitter's escapes for ASCII.
+func unescape(c byte) (byte, bool) {
+	switch c {
+	case '0':
+		return 0, true
+	case 'a':
+		return 7, true
+	case 'b':
+		return 8, true
+	case 't':
+		return 9, true
+	case 'n':
+		return 10, true
+	case 'v':
+		return 11, true
+	case 'f':
+		return 12, true
+	case 'r':
+		return 13, true
+	case 'e':
+		return 0x1b, true
+	case '"', '\\':
+		return c, true
+	}
+	return 0, false
+}
+
+// printableLine reports whether every character of a line is one the
+// emitter writes as itself in plain and literal scalars: printable ASCII,
+// or UTF-8 that yaml.v3 counts printable and not a break (NEL, LS, PS)
+// nor a BOM.
+func printableLine(raw []byte) bool {
+	for i := 0; i < len(raw); {
+		b := raw[i]
+		if b < 0x80 {
+			if b < 0x20 || b > 0x7e {
+				return false
+			}
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRune(raw[i:])
+		switch {
+		case r == utf8.RuneError && w <= 1:
+			return false
+		case r == 0xFEFF || r == 0x2028 || r == 0x2029:
+			return false
+		case r >= 0xA0 && r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+		default:
+			return false
+		}
+		i += w
+	}
+	return true
 }
 
 // plainOK reports whether the yaml.v3 emitter writes s as this very plain
 // scalar in block context (its analyze_scalar rules for one line of
-// printable ASCII), which also means the parser reads s back whole.
-func plainOK(s string) bool {
+// printable characters, which printableLine checks), which also means the
+// parser reads s back whole.
+func plainOK(s []byte) bool {
 	n := len(s)
 	if n == 0 || s[0] == ' ' || s[n-1] == ' ' {
 		return false
 	}
-	if n >= 3 && (s[:3] == "---" || s[:3] == "...") {
+	if n >= 3 && (string(s[:3]) == "---" || string(s[:3]) == "...") {
 		return false
 	}
-	ws := func(i int) bool { return i >= n || s[i] == ' ' }
 	switch s[0] {
 	case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
 		return false
 	case '?', ':', '-':
-		if ws(1) {
+		if n == 1 || s[1] == ' ' {
 			return false
 		}
 	}
-	for i := 0; i < n; i++ {
-		switch b := s[i]; {
-		case b < 0x20 || b > 0x7e:
-			return false
-		case i > 0 && b == ':' && ws(i+1):
-			return false
-		case i > 0 && b == '#' && s[i-1] == ' ':
-			return false
+	for i := 1; i < n; i++ {
+		switch s[i] {
+		case ':':
+			if i+1 == n || s[i+1] == ' ' {
+				return false
+			}
+		case '#':
+			if s[i-1] == ' ' {
+				return false
+			}
 		}
 	}
 	return true
