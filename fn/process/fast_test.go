@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/fn/process"
 	"meshauth.dev/meshauth/internal/bench"
@@ -182,5 +184,183 @@ func setFlow(n *yaml.Node) {
 	}
 	for _, c := range n.Content {
 		setFlow(c)
+	}
+}
+
+// smallList is the default case as kpt sends it, with one extra item.
+func smallList(t testing.TB) []byte {
+	t.Helper()
+	rl := caseInput(t, filepath.Join(casesDir, "kubeflow-package"), process.Components)
+	return listBytes(t, rl)
+}
+
+// TestFastRefuses feeds the fast path each shape its scanner does not
+// prove and wants it to leave the list to the SDK path (nothing written),
+// or, where it decodes the odd item alone, the SDK path's very bytes.
+func TestFastRefuses(t *testing.T) {
+	base := string(smallList(t))
+	first := strings.Index(base, "\n- ") + 1
+	second := strings.Index(base[first+1:], "\n- ") + first + 2
+	fcAt := strings.Index(base, "\nfunctionConfig:\n") + 1
+	item := func(s string) string { return base[:second] + s + base[second:] }
+	cases := []struct {
+		name   string
+		in     string
+		refuse bool // must not take the fast path at all
+	}{
+		{"flow-style list (JSON)", string(jsonList(t, []byte(base))), true},
+		{"anchor in one item, alias in another", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata: &m\n    name: a\n" +
+			"- apiVersion: v1\n  kind: Secret\n  metadata: *m\n"), true},
+		{"wide sequence indent read from the first entry", wide(base), true},
+		{"column-0 comment between items", item("# belongs to no item\n"), true},
+		{"multi-line double-quoted string with a line that looks like an item start",
+			item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    k: \"one\n- two\"\n"), true},
+		{"multi-line plain string", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    k: one\n      two\n"), false},
+		{"flow-style item", item("- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"), false},
+		{"odd indentation inside an item", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n      name: a\n"), false},
+		{"kpt's `- # comment` first line", item("- # a comment on the item\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n"), false},
+		{"indented comment ending an item", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  # whose comment?\n"), true},
+		{"function config in flow style", base[:fcAt] + "functionConfig: {apiVersion: meshauth.dev/v1alpha1, kind: AuthConfig, metadata: {name: x}}\n", true},
+		{"no function config", base[:fcAt], true},
+		{"function config before the items", base[:strings.Index(base, "items:\n")] + base[fcAt:] + base[strings.Index(base, "items:\n"):fcAt], false},
+		{"results already in the list", base + "results:\n- message: hi\n  severity: info\n", true},
+		{"document marker", "---\n" + base, true},
+		{"CRLF line ends", strings.ReplaceAll(base, "\n", "\r\n"), true},
+		{"tab inside an item", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    k: \"a\tb\"\n"), false},
+		{"malformed: unterminated quote", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: 'a\n"), true},
+		{"malformed: bad indentation", item("- apiVersion: v1\n kind: ConfigMap\n"), true},
+		{"malformed: not a mapping", item("- just a string\n"), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := []byte(c.in)
+			if c.refuse {
+				if _, _, handled := fastRun(t, in); handled {
+					t.Errorf("the fast path took a list it must leave to the SDK path:\n%s", firstLines(in, 12))
+				}
+				return
+			}
+			want, _ := sdkRun(in)
+			got, _, handled := fastRun(t, in)
+			if handled && !bytes.Equal(want, got) {
+				t.Errorf("fast path output differs from the SDK path's:\n%s", cmp.Diff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// wide indents the items by two more columns ("items:\n  - ...").
+func wide(list string) string {
+	start := strings.Index(list, "items:\n") + len("items:\n")
+	end := strings.Index(list, "functionConfig:\n")
+	lines := strings.SplitAfter(list[start:end], "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return list[:start] + strings.Join(lines, "") + list[end:]
+}
+
+func firstLines(b []byte, n int) string {
+	lines := strings.SplitN(string(b), "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// jsonList is the list as one JSON document.
+func jsonList(t testing.TB, in []byte) []byte {
+	j, err := sigsyaml.YAMLToJSON(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(j, '\n')
+}
+
+// FuzzFastSameAsSDK feeds both paths the same bytes: when the fast path
+// takes a list, its output is the SDK path's, byte for byte.
+func FuzzFastSameAsSDK(f *testing.F) {
+	base := smallListF(f)
+	f.Add(base)
+	f.Add(flowForm(f, base))
+	f.Add(jsonList(f, base))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want, wantFailed, panicked := sdkRunSafe(in)
+		got, gotFailed, handled := fastRun(t, in)
+		if !handled {
+			return
+		}
+		if panicked {
+			t.Fatalf("the fast path took a list the SDK path cannot read")
+		}
+		if gotFailed != wantFailed || !bytes.Equal(want, got) {
+			t.Fatalf("fast (failed=%v) and SDK (failed=%v) differ:\n%s", gotFailed, wantFailed, cmp.Diff(string(want), string(got)))
+		}
+	})
+}
+
+// FuzzFastBlockAndFlow puts one object into the list twice over: in block
+// style (as kyaml writes it: the fast path copies it) and in flow style
+// (the fast path decodes it or refuses the list); both must match the SDK.
+func FuzzFastBlockAndFlow(f *testing.F) {
+	for _, s := range []string{
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: \"x\\ty\"\n  l: |\n    one\n     two\n",
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: n\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        args: [--a, '-b', \"c: d\"]\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: 'it''s'\n  annotations: {}\ndata: {k: ~, e: '', t: 'true', n: 012, u: é}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	base := smallListF(f)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		obj, err := fn.ParseKubeObject(doc)
+		if err != nil {
+			return
+		}
+		rl, err := fn.ParseResourceList(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rl.Items = append(rl.Items, obj)
+		block := listBytes(t, rl)
+		for _, in := range [][]byte{block, flowForm(t, block)} {
+			want, wantFailed, panicked := sdkRunSafe(in)
+			got, gotFailed, handled := fastRun(t, in)
+			if !handled || panicked {
+				continue
+			}
+			if gotFailed != wantFailed || !bytes.Equal(want, got) {
+				t.Fatalf("fast (failed=%v) and SDK (failed=%v) differ on\n%s\n%s", gotFailed, wantFailed, doc, cmp.Diff(string(want), string(got)))
+			}
+		}
+	})
+}
+
+func smallListF(f *testing.F) []byte {
+	return smallList(f)
+}
+
+// sdkRunSafe is sdkRun that survives the SDK's own panics (kyaml's
+// MustString) on inputs a fuzzer makes up.
+func sdkRunSafe(in []byte) (out []byte, failed, panicked bool) {
+	defer func() {
+		if recover() != nil {
+			panicked = true
+		}
+	}()
+	out, failed = sdkRun(in)
+	return out, failed, false
+}
+
+// TestFastRefusalsAreReadable makes sure the refusal cases are lists the
+// SDK path reads (or refuses as malformed, as named), so that refusing them
+// is the fast path's doing and not the input's.
+func TestFastRefusalsAreReadable(t *testing.T) {
+	base := smallList(t)
+	for name, in := range map[string]string{"wide": wide(string(base)), "json": string(jsonList(t, base))} {
+		if _, failed := sdkRun([]byte(in)); failed {
+			t.Errorf("%s: the SDK path fails on it", name)
+		}
+		if want, _ := sdkRun(base); !bytes.Equal(want, func() []byte { b, _ := sdkRun([]byte(in)); return b }()) && name == "wide" {
+			t.Errorf("%s: the SDK path writes it differently from the compact list", name)
+		}
 	}
 }
