@@ -26,6 +26,8 @@ func main() {
 	runs := flag.String("fn-runs", "0:5,1:3,2:3,5:2,10:1", "runs per copies (0 = default render)")
 	flag.BoolVar(&cfg.Kustomize, "kustomize", true, "kustomize build rows")
 	flag.IntVar(&cfg.KustomizeRuns, "kustomize-runs", 2, "kustomize builds per side")
+	flag.BoolVar(&cfg.Kpt, "kpt", true, "kpt fn eval / render rows")
+	flag.IntVar(&cfg.KptRuns, "kpt-runs", 2, "kpt runs per side")
 	flag.DurationVar(&cfg.Duration, "d", 2*time.Second, "one load run (0: skip the check-server rows)")
 	flag.DurationVar(&cfg.Warmup, "warmup", 500*time.Millisecond, "warm-up run per target")
 	conns := flag.String("c", "1,32", "connection counts")

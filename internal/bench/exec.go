@@ -3,6 +3,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"hash"
 	"fmt"
 	"io"
 	"os/exec"
@@ -57,13 +59,26 @@ func execCount(ctx context.Context, dir, bin string, args []string, input []byte
 	return st, &out, nil
 }
 
-// countWriter counts bytes and YAML document separators ("\n---\n").
+// countWriter counts bytes and YAML document separators ("\n---\n"), and
+// hashes what it saw (to tell two builds' outputs apart without keeping them).
 type countWriter struct {
 	n, docs int64
 	tail    []byte
+	h       hash.Hash
+}
+
+func (w *countWriter) sum() string {
+	if w.h == nil {
+		return ""
+	}
+	return string(w.h.Sum(nil))
 }
 
 func (w *countWriter) Write(p []byte) (int, error) {
+	if w.h == nil {
+		w.h = sha256.New()
+	}
+	w.h.Write(p)
 	w.n += int64(len(p))
 	buf := append(w.tail, p...)
 	w.docs += int64(bytes.Count(buf, []byte("\n---\n")))
