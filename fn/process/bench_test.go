@@ -114,8 +114,9 @@ func BenchmarkFast(b *testing.B) {
 			data := benchInput(b, in.copies)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
+			p := process.Processor{}
 			for b.Loop() {
-				if _, ok, handled, err := (process.Processor{}).Fast(data, io.Discard); !ok || !handled || err != nil {
+				if _, ok, handled, err := p.Fast(data, io.Discard); !ok || !handled || err != nil {
 					b.Fatalf("Fast: ok=%v handled=%v err=%v", ok, handled, err)
 				}
 			}

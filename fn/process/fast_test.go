@@ -56,13 +56,19 @@ func sameAsSDK(t testing.TB, in []byte) bool {
 }
 
 // listBytes is the ResourceList as kustomize and kpt write it (kyaml).
-func listBytes(t testing.TB, rl *fn.ResourceList) []byte {
+func listBytes(t testing.TB, rl *fn.ResourceList) []byte { return restyled(t, rl, nil) }
+
+// restyled writes the list with restyle applied to every item first.
+func restyled(t testing.TB, rl *fn.ResourceList, restyle func(*yaml.Node)) []byte {
 	t.Helper()
 	var nodes []*yaml.RNode
 	for _, it := range rl.Items {
 		n, err := yaml.Parse(it.String())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if restyle != nil {
+			restyle(n.YNode())
 		}
 		nodes = append(nodes, n)
 	}
@@ -152,30 +158,14 @@ func TestFastSameAsSDK(t *testing.T) {
 	}
 }
 
-// flowForm is the same list with every item and the function config in
-// flow style (what a JSON writer or a hand-written list looks like).
+// flowForm is the same list with every item in flow style (what a JSON
+// writer or a hand-written list looks like).
 func flowForm(t testing.TB, in []byte) []byte {
 	rl, err := fn.ParseResourceList(in)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, in)
 	}
-	var nodes []*yaml.RNode
-	for _, it := range rl.Items {
-		n, err := yaml.Parse(it.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		setFlow(n.YNode())
-		nodes = append(nodes, n)
-	}
-	fc, _ := yaml.Parse(rl.FunctionConfig.String())
-	var b bytes.Buffer
-	w := kio.ByteWriter{Writer: &b, KeepReaderAnnotations: true, FunctionConfig: fc,
-		WrappingKind: kio.ResourceListKind, WrappingAPIVersion: kio.ResourceListAPIVersion}
-	if err := w.Write(nodes); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return restyled(t, rl, setFlow)
 }
 
 func setFlow(n *yaml.Node) {
