@@ -164,9 +164,12 @@ func (r *Runner) runFn(ctx context.Context) (*FnResult, error) {
 		res.Kustom = k
 	}
 	if r.cfg.Kpt {
+		// The last part: a kpt failure is reported in its table rather
+		// than losing the rows measured before it.
 		k, err := r.runKpt(ctx, tmp, corpus, authConfig)
 		if err != nil {
-			return nil, err
+			r.logf("kpt: %v", err)
+			k = &KptResult{Err: err.Error()}
 		}
 		res.Kpt = k
 	}

@@ -13,8 +13,8 @@ import (
 type KptResult struct {
 	EvalFn, EvalNoop     Series
 	RenderFn, RenderNoop Series
-	Objects              int
 	MB                   float64
+	Err                  string // why the rows are missing
 }
 
 // EvalRatio and RenderRatio are fn / no-op on median wall time.
