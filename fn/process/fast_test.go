@@ -216,6 +216,8 @@ func TestFastRefuses(t *testing.T) {
 		{"results already in the list", base + "results:\n- message: hi\n  severity: info\n", true},
 		{"document marker", "---\n" + base, true},
 		{"CRLF line ends", strings.ReplaceAll(base, "\n", "\r\n"), true},
+		{"a repeated key inside an item (the SDK keeps both)", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    k: a\n    k: b\n"), false},
+		{"a repeated header key", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n    name: b\n"), false},
 		{"tab inside an item", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    k: \"a\tb\"\n"), false},
 		{"malformed: unterminated quote", item("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: 'a\n"), true},
 		{"malformed: bad indentation", item("- apiVersion: v1\n kind: ConfigMap\n"), true},
