@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "meshauth-bench:", err)
 		os.Exit(2)
 	}
+	// Measured programs start from bin/bench-spawn (make build), so their
+	// peak RSS is their own and not this process's.
+	if sp, err := filepath.Abs(filepath.Join(cfg.Bin, "bench-spawn")); err == nil && fileExists(sp) {
+		bench.Spawner = sp
+	} else {
+		fmt.Fprintln(os.Stderr, "meshauth-bench: no bin/bench-spawn (make build): peak RSS readings include this process's own")
+	}
 	cfg.Log = os.Stderr
 	cfg.Args = os.Args[1:]
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -67,6 +75,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "meshauth-bench:", err)
 		os.Exit(1)
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func ints(s string) ([]int, error) {

@@ -39,9 +39,22 @@ func execCount(ctx context.Context, dir, bin string, args []string, input []byte
 	cmd.Stdout = &out
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
+	own, err := spawned(cmd)
+	if err != nil {
+		return RunStat{}, &out, err
+	}
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	wall := time.Since(start)
+	if own != nil {
+		// Close our end of the report pipe whatever happened.
+		st := RunStat{}
+		if rerr := own(&st); err == nil && rerr == nil {
+			return st, &out, nil
+		} else if err == nil {
+			err = rerr
+		}
+	}
 	if err != nil {
 		tail := stderr.Bytes()
 		if len(tail) > 2000 {
