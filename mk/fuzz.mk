@@ -9,6 +9,8 @@ FUZZPARALLEL ?= 1
 FUZZMINIMIZETIME ?= 10s
 FUZZ_TARGETS := \
 	./fn/process:FuzzProcess \
+	./fn/process:FuzzFastSameAsSDK \
+	./fn/process:FuzzFastBlockAndFlow \
 	./generators/merge:FuzzExtensionProvider \
 	./generators/merge:FuzzDexConfig
 
