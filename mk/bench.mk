@@ -7,8 +7,8 @@ BENCH_FLAGS ?=
 BENCH_GO_PKGS := ./checkserver/ ./generators/merge/ ./fn/process/
 
 .PHONY: bench bench-go
-bench: build upstream kustomize ## side-by-side benchmarks → BENCHMARKS.md (< 10 min; not in `make test`)
-	$(BIN)/meshauth-bench -bin $(BIN) -o BENCHMARKS.md -timeout 10m $(BENCH_FLAGS)
+bench: build upstream kustomize kpt ## side-by-side benchmarks → BENCHMARKS.md (< 10 min; not in `make test`)
+	$(BIN)/meshauth-bench -bin $(BIN) -o BENCHMARKS.md -timeout 20m $(BENCH_FLAGS)
 
 bench-go: ## Go hot-path benchmarks (token verify, cache hit, header policy, merges, processor)
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_GO_PKGS)

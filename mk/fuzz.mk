@@ -10,6 +10,8 @@ FUZZMINIMIZETIME ?= 10s
 FUZZ_TARGETS := \
 	./fn/api:FuzzLoad \
 	./fn/process:FuzzProcess \
+	./fn/process:FuzzFastSameAsSDK \
+	./fn/process:FuzzFastBlockAndFlow \
 	./generators/merge:FuzzExtensionProvider \
 	./generators/merge:FuzzDexConfig
 

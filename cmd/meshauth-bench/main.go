@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ func main() {
 	runs := flag.String("fn-runs", "0:5,1:3,2:3,5:2,10:1", "runs per copies (0 = default render)")
 	flag.BoolVar(&cfg.Kustomize, "kustomize", true, "kustomize build rows")
 	flag.IntVar(&cfg.KustomizeRuns, "kustomize-runs", 2, "kustomize builds per side")
+	flag.BoolVar(&cfg.Kpt, "kpt", true, "kpt fn eval / render rows")
+	flag.IntVar(&cfg.KptRuns, "kpt-runs", 2, "kpt runs per side")
 	flag.DurationVar(&cfg.Duration, "d", 2*time.Second, "one load run (0: skip the check-server rows)")
 	flag.DurationVar(&cfg.Warmup, "warmup", 500*time.Millisecond, "warm-up run per target")
 	conns := flag.String("c", "1,32", "connection counts")
@@ -53,6 +56,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "meshauth-bench:", err)
 		os.Exit(2)
 	}
+	// Measured programs start from bin/bench-spawn (make build), so their
+	// peak RSS is their own and not this process's.
+	if sp, err := filepath.Abs(filepath.Join(cfg.Bin, "bench-spawn")); err == nil && fileExists(sp) {
+		bench.Spawner = sp
+	} else {
+		fmt.Fprintln(os.Stderr, "meshauth-bench: no bin/bench-spawn (make build): peak RSS readings include this process's own")
+	}
 	cfg.Log = os.Stderr
 	cfg.Args = os.Args[1:]
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -65,6 +75,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "meshauth-bench:", err)
 		os.Exit(1)
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func ints(s string) ([]int, error) {

@@ -3,11 +3,15 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
@@ -33,22 +37,7 @@ const usage = `authconfig-fn: one AuthConfig in, the Istio + oauth2-proxy + Dex 
 // Main runs the command and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		rec := &recorder{}
-		if err := fn.Execute(rec, stdin, stdout); err != nil {
-			// kustomize shows only the function's stderr, never the
-			// results in the ResourceList: print the errors there too.
-			for _, r := range rec.results {
-				if r.Severity == fn.Error {
-					fmt.Fprintln(stderr, "error:", resultLine(r))
-				}
-			}
-			fmt.Fprintln(stderr, err)
-			if strings.HasPrefix(err.Error(), "failed to read ResourceList input") {
-				fmt.Fprintln(stderr, "authconfig-fn without arguments reads a ResourceList (items and a functionConfig) on stdin, as kpt and kustomize send it; to render an AuthConfig file use: authconfig-fn render -f FILE")
-			}
-			return 1
-		}
-		return 0
+		return function(stdin, stdout, stderr)
 	}
 	var err error
 	switch args[0] {
@@ -72,6 +61,59 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// function is the KRM function: the fast path when the list is in the
+// shape it proves, else the SDK's fn.Execute; the output is the same.
+func function(stdin io.Reader, stdout, stderr io.Writer) int {
+	in, err := readAll(stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "failed to read ResourceList input:", err)
+		return 1
+	}
+	out := bufio.NewWriterSize(stdout, 1<<20)
+	results, ok, handled, err := process.Processor{}.Fast(in, out)
+	if handled {
+		if err == nil {
+			err = out.Flush()
+		}
+		if err == nil && !ok {
+			err = errFailure
+		}
+		return reportFunction(results, err, stderr)
+	}
+	rec := &recorder{}
+	err = fn.Execute(rec, bytes.NewReader(in), stdout)
+	return reportFunction(rec.results, err, stderr)
+}
+
+// readAll reads the list with the collector kept close behind: the input
+// is most of what the fast path holds, and the growing buffer's old copies
+// would otherwise stay around until the heap doubled (peak RSS).
+func readAll(r io.Reader) ([]byte, error) {
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
+	return io.ReadAll(r)
+}
+
+// errFailure is what fn.Execute returns when the processor reports failure.
+var errFailure = errors.New("error: function failure")
+
+func reportFunction(results fn.Results, err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	// kustomize shows only the function's stderr, never the
+	// results in the ResourceList: print the errors there too.
+	for _, r := range results {
+		if r.Severity == fn.Error {
+			fmt.Fprintln(stderr, "error:", resultLine(r))
+		}
+	}
+	fmt.Fprintln(stderr, err)
+	if strings.HasPrefix(err.Error(), "failed to read ResourceList input") {
+		fmt.Fprintln(stderr, "authconfig-fn without arguments reads a ResourceList (items and a functionConfig) on stdin, as kpt and kustomize send it; to render an AuthConfig file use: authconfig-fn render -f FILE")
+	}
+	return 1
 }
 
 // errReported means the problems were already printed.

@@ -20,9 +20,9 @@ func isAuthConfig(o *fn.KubeObject) bool {
 // kpt package, or the mark a second kustomize transformer finds (see
 // stackMarker) — is an error, since both would write the same objects and
 // only the last would survive.
-func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
+func findAuthConfig(config *fn.KubeObject, items fn.KubeObjects) (*fn.KubeObject, *fn.Result) {
 	var fc *fn.KubeObject
-	if c := rl.FunctionConfig; c != nil && c.GetKind() != "" && !placeholderConfig(c) {
+	if c := config; c != nil && c.GetKind() != "" && !placeholderConfig(c) {
 		if !isAuthConfig(c) {
 			return nil, &fn.Result{Severity: fn.Error, Message: "the function config is " + c.GetKind() + " " + c.GetAPIVersion() +
 				", not an AuthConfig; pass an AuthConfig (apiVersion " + api.APIVersion + ") as the function config"}
@@ -30,7 +30,7 @@ func findAuthConfig(rl *fn.ResourceList) (*fn.KubeObject, *fn.Result) {
 		fc = c
 	}
 	var found []*fn.KubeObject
-	for _, it := range rl.Items {
+	for _, it := range items {
 		if isAuthConfig(it) && (fc == nil || !sameAuthConfig(it, fc)) && !containsAuthConfig(found, it) {
 			found = append(found, it)
 		}

@@ -15,7 +15,21 @@ import (
 
 // corpusPath is the 503-object Kubeflow package (example/ without pipelines
 // and trainer), shared with the other worktrees; benchmarks skip without it.
-var corpusPath = filepath.Join("..", "..", "..", "shared", "corpus", "kubeflow-manifests", "example-offline.yaml")
+// It sits next to the main checkout, which is one level up from a worktree.
+var corpusPath = func() string {
+	rel := filepath.Join("shared", "corpus", "kubeflow-manifests", "example-offline.yaml")
+	for _, up := range []string{"../../..", "../../../.."} {
+		if p := filepath.Join(up, rel); fileExists(p) {
+			return p
+		}
+	}
+	return filepath.Join("../../..", rel)
+}()
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
 
 // benchInput is the ResourceList kpt sends: the default AuthConfig as
 // function config and item, plus `copies` copies of the corpus (0 = none).
@@ -89,5 +103,23 @@ func BenchmarkExecute(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkFast is the fast path (fast.go) on the same inputs, output
+// discarded: what authconfig-fn does after reading stdin.
+func BenchmarkFast(b *testing.B) {
+	for _, in := range benchInputs {
+		b.Run(in.name, func(b *testing.B) {
+			data := benchInput(b, in.copies)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			p := process.Processor{}
+			for b.Loop() {
+				if _, ok, handled, err := p.Fast(data, io.Discard); !ok || !handled || err != nil {
+					b.Fatalf("Fast: ok=%v handled=%v err=%v", ok, handled, err)
+				}
+			}
+		})
 	}
 }

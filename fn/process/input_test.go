@@ -15,7 +15,7 @@ import (
 // kpt (components mode) gives every object a path, the AuthConfig included;
 // kustomize (resources mode) passes the AuthConfig with its function
 // annotation and the resources without paths.
-func caseInput(t *testing.T, dir string, mode process.Mode) *fn.ResourceList {
+func caseInput(t testing.TB, dir string, mode process.Mode) *fn.ResourceList {
 	t.Helper()
 	cfgBytes, err := os.ReadFile(filepath.Join(dir, "authconfig.yaml"))
 	if err != nil {
@@ -53,7 +53,7 @@ func caseInput(t *testing.T, dir string, mode process.Mode) *fn.ResourceList {
 	return &fn.ResourceList{Items: items, FunctionConfig: cfg}
 }
 
-func setAnn(t *testing.T, o *fn.KubeObject, k, v string) {
+func setAnn(t testing.TB, o *fn.KubeObject, k, v string) {
 	t.Helper()
 	if err := o.SetAnnotation(k, v); err != nil {
 		t.Fatal(err)

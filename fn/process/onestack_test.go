@@ -14,7 +14,7 @@ import (
 // same AuthConfig runs again over it unchanged, another one is refused. kpt
 // and forced modes leave no copy.
 func TestOneStackPerStream(t *testing.T) {
-	dir := "../../testdata/cases/default"
+	dir := "../../testdata/cases/kubeflow-package" // holds every patch target, so resources mode renders
 	kustomizeRun := func(rl *fn.ResourceList) (*fn.ResourceList, bool) {
 		setAnn(t, rl.FunctionConfig, "config.kubernetes.io/local-config", "true")
 		ok, err := process.Processor{}.Process(rl)

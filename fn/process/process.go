@@ -34,9 +34,38 @@ func (p Processor) Process(rl *fn.ResourceList) (bool, error) {
 }
 
 func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
-	cfgObj, res := findAuthConfig(rl)
+	pl, results, ok := p.plan(rl.FunctionConfig, rl.Items)
+	if !ok {
+		return results, false
+	}
+	out := newStream(rl.Items)
+	if results, ok = pl.apply(out); !ok {
+		return results, false
+	}
+	items, err := out.objects()
+	if err != nil {
+		return fn.Results{{Severity: fn.Error, Message: err.Error()}}, false
+	}
+	rl.Items = items
+	return results, true
+}
+
+// plan is what a run will do, decided from the AuthConfig alone: the SDK
+// path and the byte-copying fast path (fast.go) share it.
+type plan struct {
+	mode  Mode
+	dir   string
+	cfg   *fn.KubeObject // the AuthConfig object (for the kustomize stack marker)
+	c     api.AuthConfig
+	comps []generators.Component
+}
+
+// plan finds, loads and checks the AuthConfig (the function config or the
+// one among items) and generates the components.
+func (p Processor) plan(fc *fn.KubeObject, items fn.KubeObjects) (*plan, fn.Results, bool) {
+	cfgObj, res := findAuthConfig(fc, items)
 	if res != nil {
-		return fn.Results{res}, false
+		return nil, fn.Results{res}, false
 	}
 	c, results := load(cfgObj)
 	mode := p.Mode
@@ -52,18 +81,37 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 		results = append(results, &fn.Result{Severity: fn.Error, Message: err.Error(), Field: &fn.Field{Path: "metadata.annotations." + ComponentsDirAnnotation}})
 	}
 	if len(results) > 0 {
-		return results, false
+		return nil, results, false
 	}
 	comps, err := generators.All(c)
 	if err != nil {
-		return fn.Results{{Severity: fn.Error, Message: "generating components: " + err.Error()}}, false
+		return nil, fn.Results{{Severity: fn.Error, Message: "generating components: " + err.Error()}}, false
 	}
-	out := newStream(rl.Items)
-	switch mode {
+	return &plan{mode: mode, dir: dir, cfg: cfgObj, c: c, comps: comps}, nil, true
+}
+
+// targets is the identities of the objects the plan may patch: the items
+// the fast path must read.
+func (pl *plan) targets() map[string]bool {
+	t := map[string]bool{}
+	for _, c := range pl.comps {
+		for _, p := range c.Patches {
+			pt := p.Target()
+			t[identity(pt.APIVersion, pt.Kind, pt.Namespace, pt.Name)] = true
+		}
+	}
+	return t
+}
+
+// apply rewrites the stream; on an error result the stream is not to be used.
+func (pl *plan) apply(out *stream) (fn.Results, bool) {
+	var results fn.Results
+	var err error
+	switch pl.mode {
 	case Resources:
-		results, err = out.resources(comps, cfgObj)
+		results, err = out.resources(pl.comps)
 	default:
-		results, err = out.components(comps, dir, c.Metadata.Name)
+		results, err = out.components(pl.comps, pl.dir, pl.c.Metadata.Name)
 	}
 	if err != nil {
 		return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
@@ -71,8 +119,8 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 	if hasError(results) {
 		return results, false
 	}
-	if c.Spec.Istio.ManagedBy == api.ManagedByExternal {
-		r, err := externalIstio(c)
+	if pl.c.Spec.Istio.ManagedBy == api.ManagedByExternal {
+		r, err := externalIstio(pl.c)
 		if err != nil {
 			return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
 		}
@@ -86,14 +134,10 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 		}
 		return results, false
 	}
-	items, err := out.objects()
-	if err != nil {
-		return fn.Results{{Severity: fn.Error, Message: err.Error()}}, false
+	// After the checks: the marker is the user's own AuthConfig, not output.
+	if m := stackMarker(pl.cfg); m != nil && pl.mode == Resources {
+		out.entries = append(out.entries, &entry{orig: m})
 	}
-	if m := stackMarker(cfgObj); m != nil && mode == Resources {
-		items = append(items, m)
-	}
-	rl.Items = items
 	return results, true
 }
 
@@ -115,13 +159,12 @@ func (p Processor) componentsDir(cfg *fn.KubeObject) (string, error) {
 // Identity is how objects are matched between the stream and the
 // generated components: group, kind, namespace, name.
 func Identity(n *yaml.RNode) string {
-	g := n.GetApiVersion()
-	if i := strings.LastIndex(g, "/"); i >= 0 {
-		g = g[:i]
-	} else {
-		g = ""
-	}
-	return g + "|" + n.GetKind() + "|" + n.GetNamespace() + "|" + n.GetName()
+	return identity(n.GetApiVersion(), n.GetKind(), n.GetNamespace(), n.GetName())
+}
+
+func identity(apiVersion, kind, namespace, name string) string {
+	group, _ := splitAPIVersion(apiVersion)
+	return group + "|" + kind + "|" + namespace + "|" + name
 }
 
 func hasError(results fn.Results) bool {

@@ -19,6 +19,7 @@ type stream struct {
 
 type entry struct {
 	orig *fn.KubeObject
+	raw  *rawItem    // an item the fast path copies as bytes (orig and node nil)
 	node *yaml.RNode // set when the item is changed or new
 }
 
@@ -37,23 +38,37 @@ func (e *entry) rnode() *yaml.RNode {
 	return e.node
 }
 
-// find returns the item a patch targets.
+// find returns the item a patch targets, matched without copying the
+// items it passes over (see identity).
 func (s *stream) find(t generators.Target) *entry {
+	want := identity(t.APIVersion, t.Kind, t.Namespace, t.Name)
 	for _, e := range s.entries {
-		if e.orig != nil && e.orig.GetKind() == t.Kind && e.orig.GetName() == t.Name &&
-			e.orig.GetNamespace() == t.Namespace && t.Matches(e.rnode()) {
+		if e.orig != nil && e.identity() == want {
 			return e
 		}
 	}
 	return nil
 }
 
+// identity is Identity of the item as it stands, read from the original
+// object when it is untouched: copying it (rnode) would mark it changed, and
+// changed() would then hand the user's whole package to validate.Objects.
+func (e *entry) identity() string {
+	if e.node != nil {
+		return Identity(e.node)
+	}
+	if e.raw != nil {
+		return e.raw.identity()
+	}
+	return identity(e.orig.GetAPIVersion(), e.orig.GetKind(), e.orig.GetNamespace(), e.orig.GetName())
+}
+
 // upsert replaces the item with n's identity in place, or appends n.
 func (s *stream) upsert(n *yaml.RNode) {
 	id := Identity(n)
 	for _, e := range s.entries {
-		if Identity(e.rnode()) == id {
-			e.node, e.orig = n, nil
+		if e.identity() == id {
+			e.node, e.orig, e.raw = n, nil, nil
 			return
 		}
 	}
@@ -86,7 +101,7 @@ func (s *stream) applyPatches(c generators.Component) (fn.Results, []generators.
 }
 
 // resources is kustomize's mode: generated resources join the stream.
-func (s *stream) resources(comps []generators.Component, cfg *fn.KubeObject) (fn.Results, error) {
+func (s *stream) resources(comps []generators.Component) (fn.Results, error) {
 	// kustomize passes a generator its own config as an item; it is not output.
 	var kept []*entry
 	for _, e := range s.entries {
@@ -118,7 +133,7 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 	// component that is no longer generated disappears too.
 	var kept []*entry
 	for _, e := range s.entries {
-		if e.orig == nil || !ownedPath(pathOf(e.orig), dir) {
+		if !ownedPath(e.path(), dir) {
 			kept = append(kept, e)
 		}
 	}
@@ -148,6 +163,17 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 		results = append(results, &fn.Result{Severity: fn.Info, Message: fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen))})
 	}
 	return results, nil
+}
+
+// path is the item's file in the package ("" for new items).
+func (e *entry) path() string {
+	switch {
+	case e.raw != nil:
+		return e.raw.path()
+	case e.orig != nil:
+		return pathOf(e.orig)
+	}
+	return ""
 }
 
 func ownedPath(p, dir string) bool {

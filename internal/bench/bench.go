@@ -27,6 +27,8 @@ type Config struct {
 	FnRuns        map[int]int // runs per copies (0 = the default render); missing means 1
 	Kustomize     bool
 	KustomizeRuns int
+	Kpt           bool // kpt fn eval / render rows
+	KptRuns       int
 
 	// check-server
 	Duration    time.Duration // one load run

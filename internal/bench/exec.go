@@ -3,7 +3,9 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io"
 	"os/exec"
 	"slices"
@@ -37,9 +39,22 @@ func execCount(ctx context.Context, dir, bin string, args []string, input []byte
 	cmd.Stdout = &out
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
+	own, err := spawned(cmd)
+	if err != nil {
+		return RunStat{}, &out, err
+	}
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	wall := time.Since(start)
+	if own != nil {
+		// Close our end of the report pipe whatever happened.
+		st := RunStat{}
+		if rerr := own(&st); err == nil && rerr == nil {
+			return st, &out, nil
+		} else if err == nil {
+			err = rerr
+		}
+	}
 	if err != nil {
 		tail := stderr.Bytes()
 		if len(tail) > 2000 {
@@ -57,13 +72,26 @@ func execCount(ctx context.Context, dir, bin string, args []string, input []byte
 	return st, &out, nil
 }
 
-// countWriter counts bytes and YAML document separators ("\n---\n").
+// countWriter counts bytes and YAML document separators ("\n---\n"), and
+// hashes what it saw (to tell two builds' outputs apart without keeping them).
 type countWriter struct {
 	n, docs int64
 	tail    []byte
+	h       hash.Hash
+}
+
+func (w *countWriter) sum() string {
+	if w.h == nil {
+		return ""
+	}
+	return string(w.h.Sum(nil))
 }
 
 func (w *countWriter) Write(p []byte) (int, error) {
+	if w.h == nil {
+		w.h = sha256.New()
+	}
+	w.h.Write(p)
 	w.n += int64(len(p))
 	buf := append(w.tail, p...)
 	w.docs += int64(bytes.Count(buf, []byte("\n---\n")))

@@ -33,8 +33,22 @@ func (p FnPoint) CPURatio() float64 { return ratio(p.Fn.CPU(), p.Floor.CPU()) }
 func (p FnPoint) FnMBps() float64    { return p.InputMB / p.Fn.Wall().Seconds() }
 func (p FnPoint) FloorMBps() float64 { return p.InputMB / p.Floor.Wall().Seconds() }
 
+// Speedup is floor / fn on median wall time (how many times faster).
+func (p FnPoint) Speedup() float64 { return ratio(p.Floor.Wall(), p.Fn.Wall()) }
+
+// RSSPerInput is the function's peak RSS over the input size.
+func (p FnPoint) RSSPerInput() float64 { return p.Fn.MaxRSSMiB() * (1 << 20) / (p.InputMB * 1e6) }
+
 // FnMsPerMB is the function's median wall time per MB of input.
 func (p FnPoint) FnMsPerMB() float64 { return float64(p.Fn.Wall().Milliseconds()) / p.InputMB }
+
+// MarginalMsPerMB is the function's cost per MB on top of its fixed cost:
+// (median wall − the empty-package run's median wall) / MB. With the fast
+// path the fixed part (start, AuthConfig, generation) is most of a 1× run,
+// so the plain ms/MB falls with size; this is what grows with the input.
+func (p FnPoint) MarginalMsPerMB(empty FnPoint) float64 {
+	return float64((p.Fn.Wall() - empty.Fn.Wall()).Microseconds()) / 1e3 / p.InputMB
+}
 
 // FloorMsPerMB is the floor's median wall time per MB of input.
 func (p FnPoint) FloorMsPerMB() float64 { return float64(p.Floor.Wall().Milliseconds()) / p.InputMB }
@@ -45,10 +59,21 @@ type KustomizeResult struct {
 	Exec, Pre               Series
 	ExecObjects, PreObjects int
 	ExecMB, PreMB           float64
+	// Small is the layout the overlays and the README use: the function in
+	// a kustomization holding only the objects it patches, that result a
+	// resource of the full build next to the rest of the package.
+	Small        Series
+	SmallObjects int
+	SmallMB      float64
+	SmallTargets int  // objects in the small kustomization
+	SmallSame    bool // Small's output is Exec's, byte for byte
 }
 
 // Ratio is exec / pre-rendered on median wall time.
 func (k KustomizeResult) Ratio() float64 { return ratio(k.Exec.Wall(), k.Pre.Wall()) }
+
+// SmallRatio is the small layout / pre-rendered on median wall time.
+func (k KustomizeResult) SmallRatio() float64 { return ratio(k.Small.Wall(), k.Pre.Wall()) }
 
 // FnResult is the authconfig-fn half of the report.
 type FnResult struct {
@@ -56,6 +81,7 @@ type FnResult struct {
 	Default FnPoint
 	Scaled  []FnPoint
 	Kustom  *KustomizeResult
+	Kpt     *KptResult
 
 	Package        string
 	PackageObjects int
@@ -136,6 +162,16 @@ func (r *Runner) runFn(ctx context.Context) (*FnResult, error) {
 			return nil, err
 		}
 		res.Kustom = k
+	}
+	if r.cfg.Kpt {
+		// The last part: a kpt failure is reported in its table rather
+		// than losing the rows measured before it.
+		k, err := r.runKpt(ctx, tmp, corpus, authConfig)
+		if err != nil {
+			r.logf("kpt: %v", err)
+			k = &KptResult{Err: err.Error()}
+		}
+		res.Kpt = k
 	}
 	return res, nil
 }
@@ -257,8 +293,14 @@ func (r *Runner) runKustomize(ctx context.Context, tmp string, pkg *Package, cor
 		return nil, err
 	}
 
-	k := &KustomizeResult{}
-	var execOut, preOut *countWriter
+	smallDir := filepath.Join(tmp, "kustomize-small")
+	targets, err := smallLayout(smallDir, pkg, authConfig, provided, r.bin("authconfig-fn"))
+	if err != nil {
+		return nil, err
+	}
+
+	k := &KustomizeResult{SmallTargets: targets}
+	var execOut, preOut, smallOut *countWriter
 	build := func(dir string, out **countWriter, extra ...string) func() (RunStat, error) {
 		return func() (RunStat, error) {
 			st, cw, err := execCount(ctx, dir, kbin, append([]string{"build"}, append(extra, ".")...), nil)
@@ -274,6 +316,18 @@ func (r *Runner) runKustomize(ctx context.Context, tmp string, pkg *Package, cor
 	}
 	k.ExecMB, k.PreMB = float64(execOut.n)/1e6, float64(preOut.n)/1e6
 	k.ExecObjects, k.PreObjects = int(execOut.docs)+1, int(preOut.docs)+1
-	r.logf("kustomize: exec %s (%d objects), pre-rendered %s (%d objects): %.2f×", k.Exec.Wall(), k.ExecObjects, k.Pre.Wall(), k.PreObjects, k.Ratio())
+	// The small layout against the same pre-rendered build, alternated too.
+	var pre2 Series
+	k.Small, pre2, err = alternate(r.cfg.KustomizeRuns,
+		build(smallDir, &smallOut, "--enable-alpha-plugins", "--enable-exec"),
+		build(preDir, &preOut))
+	if err != nil {
+		return nil, err
+	}
+	k.Pre.Runs = append(k.Pre.Runs, pre2.Runs...)
+	k.SmallMB, k.SmallObjects = float64(smallOut.n)/1e6, int(smallOut.docs)+1
+	k.SmallSame = smallOut.n == execOut.n && smallOut.sum() == execOut.sum()
+	r.logf("kustomize: exec %s (%d objects), small layout %s (%d objects, same bytes %v), pre-rendered %s (%d objects): %.2f×, %.2f×",
+		k.Exec.Wall(), k.ExecObjects, k.Small.Wall(), k.SmallObjects, k.SmallSame, k.Pre.Wall(), k.PreObjects, k.Ratio(), k.SmallRatio())
 	return k, nil
 }
