@@ -58,6 +58,7 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 			}))
 		}
 	}
+	out.add(identityHeaderFilter(s))
 	mesh := s.Istio.Mesh
 	return Component{
 		Name:      "istio-external-auth",
@@ -110,9 +111,10 @@ func extensionProvider(s api.Spec) (*yaml.RNode, error) {
 				Timeout: durationpb.New(timeout),
 				// oauth2-proxy needs the session cookie; it answers with the
 				// ID token as Authorization, which RequestAuthentication then
-				// verifies and maps to the identity headers.
+				// verifies and maps to the identity headers: the only header
+				// an upstream needs from the answer.
 				IncludeRequestHeadersInCheck: []string{"authorization", "cookie"},
-				HeadersToUpstreamOnAllow:     []string{"authorization", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-user"},
+				HeadersToUpstreamOnAllow:     []string{"authorization"},
 				HeadersToDownstreamOnDeny:    []string{"content-type", "set-cookie"},
 			}}
 	}
