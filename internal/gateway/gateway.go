@@ -70,6 +70,7 @@ type stream struct {
 	header    http.Header
 	body      []byte
 	remote    string // downstream remote IP
+	local     string // the listener's address the request came in on
 	meta      metadata
 	route     *compiledRoute
 	vhost     *compiledVHost
@@ -264,6 +265,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		s.remote = ip
 	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		s.local = a.String()
+	}
 	s.log = func(format string, args ...any) {
 		g.opts.Log("%s %s: "+format, append([]any{r.Method, r.URL.RequestURI()}, args...)...)
 	}
@@ -319,6 +323,11 @@ func (g *Gateway) prepare(s *stream) *reply {
 		}
 		s.header.Set("X-Forwarded-Proto", s.scheme)
 		s.header.Set("X-Envoy-External-Address", s.remote)
+		if g.hcm.GetAppendXForwardedPort() && s.header.Get("X-Forwarded-Port") == "" {
+			if _, port, err := net.SplitHostPort(s.local); err == nil {
+				s.header.Set("X-Forwarded-Port", port)
+			}
+		}
 		for k := range s.header {
 			if strings.HasPrefix(strings.ToLower(k), "x-envoy-") && !strings.EqualFold(k, "X-Envoy-External-Address") {
 				s.header.Del(k)
