@@ -12,13 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
-	"google.golang.org/protobuf/encoding/protojson"
-	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
-	networking "istio.io/api/networking/v1alpha3"
-	security "istio.io/api/security/v1beta1"
-	"sigs.k8s.io/yaml"
 )
 
 // loopbackAuthConfig is the AuthConfig of the e2e environment: publicURL and
@@ -83,15 +79,18 @@ type env struct {
 	clientID, cookieName, userHeader, groupsHeader string
 	// From the emitted Dex config (Kubeflow's default user).
 	userEmail string
+	// How long istiod took to generate the gateway's xDS.
+	xdsTime time.Duration
 }
 
 func (e *env) spec() map[string]any { return e.ac["spec"].(map[string]any) }
 
 // newEnv renders the loopback AuthConfig, boots Dex, oauth2-proxy (and the
 // check-server when authorizer is check-server) from the rendered output, and
-// serves the front. Every process is stopped by PID when the test ends.
-func newEnv(t *testing.T, authorizer string) *env {
-	need := []string{"authconfig-fn", "oauth2-proxy", "dex"}
+// serves the gateway. mods change the loopback AuthConfig before it is
+// rendered. Every process is stopped by PID when the test ends.
+func newEnv(t *testing.T, authorizer string, mods ...func(spec map[string]any)) *env {
+	need := []string{"authconfig-fn", "oauth2-proxy", "dex", "istiod-xds"}
 	if authorizer == "check-server" {
 		need = append(need, "check-server")
 	}
@@ -108,6 +107,9 @@ func newEnv(t *testing.T, authorizer string) *env {
 	e.dexAddr = hostPort(dexPort)
 	e.issuer = newTestIssuer(t, lg)
 	e.ac = loopbackAuthConfig(frontPort, dexPort, e.issuer, authorizer)
+	for _, m := range mods {
+		m(e.spec())
+	}
 	e.issuerURL = e.spec()["dex"].(map[string]any)["issuerURL"].(string)
 	o := e.spec()["oauth2Proxy"].(map[string]any)
 	e.clientID = o["clientID"].(string)
@@ -132,12 +134,7 @@ func newEnv(t *testing.T, authorizer string) *env {
 	serve(t, lg, "dashboard", echoL, http.HandlerFunc(echo))
 	registry[dashboardService] = echoL.Addr().String()
 
-	gw := e.gatewayConfig(registry)
-	f, err := newFront(gw, lg)
-	if err != nil {
-		t.Fatalf("the front cannot implement the emitted Istio objects: %v", err)
-	}
-	serve(t, lg, "front", frontL, f)
+	serve(t, lg, "front", frontL, e.newGateway(registry))
 	return e
 }
 
@@ -259,7 +256,11 @@ func (e *env) startCheckServer(registry map[string]string) {
 	ns := strOr(cs, "namespace", strOr(e.spec()["oauth2Proxy"].(map[string]any), "namespace", "oauth2-proxy"))
 	emitted := e.r.configMapKey(t, ns, "check-server", "config.yaml")
 	httpPort, opsPort := freePort(t), freePort(t)
-	text, listen, err := overrideCheckServerConfig(emitted, hostPort(httpPort), hostPort(opsPort), registry)
+	grpcAddr := ""
+	if strOr(cs, "protocol", "http") == "grpc" {
+		grpcAddr = hostPort(freePort(t))
+	}
+	text, listen, err := overrideCheckServerConfig(emitted, hostPort(httpPort), hostPort(opsPort), grpcAddr, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,96 +288,10 @@ func (e *env) startCheckServer(registry map[string]string) {
 		if cp, ok := containerPort(c, tp); ok && strconv.Itoa(cp) == listen.httpPort {
 			registry[fmt.Sprintf("check-server.%s.svc.cluster.local:%d", ns, sp)] = e.csAddr
 		}
-	}
-}
-
-// gatewayConfig decodes the emitted Istio objects (strictly) for the front.
-func (e *env) gatewayConfig(registry map[string]string) gatewayConfig {
-	t := e.t
-	spec := e.spec()
-	gw, _ := spec["gateway"].(map[string]any)
-	gwNS, gwName := strOr(gw, "namespace", "istio-system"), strOr(gw, "name", "kubeflow/kubeflow-gateway")
-	gc := gatewayConfig{gatewayName: gwName, registry: registry, providers: map[string]*meshv1alpha1.MeshConfig_ExtensionProvider{}}
-
-	// The mesh config's extension providers, each decoded strictly.
-	meshText := e.r.configMapKey(t, "istio-system", "istio", "mesh")
-	var mesh map[string]any
-	if err := yaml.Unmarshal([]byte(meshText), &mesh); err != nil {
-		t.Fatalf("the emitted mesh config is not YAML: %v", err)
-	}
-	provs, _ := mesh["extensionProviders"].([]any)
-	for i, p := range provs {
-		b, _ := json.Marshal(p)
-		var ep meshv1alpha1.MeshConfig_ExtensionProvider
-		if err := protojson.Unmarshal(b, &ep); err != nil {
-			t.Fatalf("mesh config extensionProviders[%d] does not decode: %v", i, err)
-		}
-		gc.providers[ep.GetName()] = &ep
-	}
-
-	// Policies and JWT rules that apply to the gateway.
-	selector, _ := gw["selector"].(map[string]any)
-	if selector == nil {
-		selector = map[string]any{"app": "istio-ingressgateway"}
-	}
-	applies := func(o object) bool {
-		sel, _ := o.m["spec"].(map[string]any)["selector"].(map[string]any)
-		ml, _ := sel["matchLabels"].(map[string]any)
-		for k, v := range ml {
-			if selector[k] != v {
-				return false
-			}
-		}
-		return true
-	}
-	for _, o := range e.r.all("security.istio.io", "AuthorizationPolicy", gwNS) {
-		if o.patch || !applies(o) {
-			continue
-		}
-		var ap security.AuthorizationPolicy
-		decodeSpec(t, o, &ap)
-		gc.policies = append(gc.policies, namedPolicy{o.name(), &ap})
-	}
-	for _, o := range e.r.all("security.istio.io", "RequestAuthentication", gwNS) {
-		if o.patch || !applies(o) {
-			continue
-		}
-		var ra security.RequestAuthentication
-		decodeSpec(t, o, &ra)
-		gc.requestAuth = append(gc.requestAuth, namedRequestAuth{o.name(), &ra})
-	}
-
-	// VirtualServices: the emitted ones, Dex's stand-in, and the dashboard's
-	// stand-in with the emitted logout patches applied.
-	addVS := func(o object) {
-		var vs networking.VirtualService
-		decodeSpec(t, o, &vs)
-		gc.vservices = append(gc.vservices, namedVS{o.namespace(), o.name(), &vs})
-	}
-	lo, _ := spec["logout"].(map[string]any)
-	vsRef, _ := lo["virtualService"].(map[string]any)
-	dashNS, dashName := strOr(vsRef, "namespace", "kubeflow"), strOr(vsRef, "name", "centraldashboard")
-	dash := standInDashboardVS(dashNS, dashName, gwName)
-	for _, o := range e.r.all("networking.istio.io", "VirtualService", "") {
-		switch {
-		case o.patch && o.namespace() == dashNS && o.name() == dashName:
-			mergePatch(dash, o.m)
-		case o.patch:
-			t.Fatalf("%s patches a VirtualService the harness has no stand-in for", o)
-		default:
-			addVS(o)
+		if cp, ok := containerPort(c, tp); ok && grpcAddr != "" && strconv.Itoa(cp) == listen.grpcPort {
+			registry[fmt.Sprintf("check-server.%s.svc.cluster.local:%d", ns, sp)] = grpcAddr
 		}
 	}
-	for _, jp := range e.r.jsonPatches {
-		if jp.target["kind"] == "VirtualService" && jp.target["name"] == dashName && strOr(jp.target, "namespace", dashNS) == dashNS {
-			if err := applyJSONPatch(dash, jp.ops); err != nil {
-				t.Fatalf("%s: applying the JSON patch to the dashboard VirtualService: %v", jp.where, err)
-			}
-		}
-	}
-	addVS(object{where: "stand-in", m: dash})
-	addVS(object{where: "stand-in", m: standInDexVS(gwName)})
-	return gc
 }
 
 // argsWithConfig is the container's args as emitted, with --config= pointed

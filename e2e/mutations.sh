@@ -18,7 +18,8 @@ mutations=(
   'TestOAuth2ProxyAuthorizer|cookie name (oauth2_proxy.cfg)|cookie_name = "e2e_session"|cookie_name = "e2e_sesion"'
   'TestOAuth2ProxyAuthorizer|user header (RequestAuthentication)|header: kubeflow-userid|header: kubeflow-user-id'
   'TestOAuth2ProxyAuthorizer|groups header (RequestAuthentication)|header: kubeflow-groups|header: kubeflow-group'
-  'TestOAuth2ProxyAuthorizer|headersToUpstreamOnAllow without authorization (mesh)|- authorization(\n\s+- x-auth-request-email)|- x-auth-request-user${1}'
+  'TestOAuth2ProxyAuthorizer|headersToUpstreamOnAllow without authorization (mesh)|(headersToUpstreamOnAllow:\n\s+)- authorization|${1}- x-auth-request-user'
+  'TestOAuth2ProxyAuthorizer|identity-header removal (EnvoyFilter)|(?m)^(\s+regex: ).*$|${1}x-no-such-header'
   'TestOAuth2ProxyAuthorizer|ext_authz provider port (mesh)|port: 80(\n\s+service: oauth2-proxy)|port: 8080${1}'
   'TestOAuth2ProxyAuthorizer|issuer (oauth2_proxy.cfg)|oidc_issuer_url = "http://127\.0\.0\.1:(\d+)/dex"|oidc_issuer_url = "http://localhost:${1}/dex"'
   'TestOAuth2ProxyAuthorizer|issuer (Dex RequestAuthentication)|(?m)^    issuer: http://127\.0\.0\.1:(\d+)/dex$|    issuer: http://localhost:${1}/dex'
@@ -30,6 +31,7 @@ mutations=(
   'TestCheckServerAuthorizer|user header (check-server config)|(?m)^(\s+)userHeader: kubeflow-userid$|${1}userHeader: kubeflow-user'
   'TestCheckServerAuthorizer|headersToUpstreamOnAllow without the user header (mesh)|- kubeflow-userid(\n\s+- kubeflow-groups)|- kubeflow-user${1}'
   'TestCheckServerAuthorizer|oauth2-proxy user header read (check-server config)|userHeader: X-Auth-Request-Email|userHeader: X-Auth-Request-Mail'
+  'TestCheckServerAuthorizer|identity-header removal (EnvoyFilter)|(?m)^(\s+regex: ).*$|${1}x-no-such-header'
   'TestCheckServerAuthorizer|ext_authz provider port (mesh)|port: 8080(\n\s+service: check-server)|port: 8081${1}'
 )
 
