@@ -25,7 +25,10 @@ func All(c api.AuthConfig) ([]Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, i, IstiodJWTRefresh(c))
+	out = append(out, i)
+	if c.Spec.Istio.ManagedBy != api.ManagedByExternal {
+		out = append(out, IstiodJWTRefresh(c))
+	}
 	l, err := Logout(c)
 	if err != nil {
 		return nil, err

@@ -57,6 +57,9 @@ type KustomizePatch struct {
 	Target Target
 	// Patch is a JSON6902 operation list or a strategic-merge patch, as YAML.
 	Patch string
+	// ByName: the patch names its target (apiVersion, kind, metadata) and is emitted without a
+	// target selector, so kustomize fails when the target is missing instead of skipping it.
+	ByName bool
 	// Assumes documents what the patch replaces when it was computed against
 	// a baseline rather than the real object; empty when nothing is assumed.
 	Assumes string

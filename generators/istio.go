@@ -60,21 +60,26 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 	}
 	out.add(identityHeaderFilter(s))
 	mesh := s.Istio.Mesh
-	return Component{
+	comp := Component{
 		Name:      "istio-external-auth",
 		Doc:       "Istio: the ext_authz provider in the mesh config, the CUSTOM policy on the gateway, JWT trust",
 		Resources: out.objs,
-		Patches: []Patch{configMapKeyPatch{
-			target:  Target{"v1", "ConfigMap", mesh.ConfigMap.Namespace, mesh.ConfigMap.Name},
-			key:     mesh.Key,
-			summary: "merges the " + s.Istio.ProviderName + " extension provider into the mesh config",
-			merge: func(doc string) (string, error) {
-				return merge.ExtensionProvider(doc, s.Istio.ProviderName, provider)
-			},
-			baseline:     meshBaselineFor(s.Istio.Istiod.Namespace, s.Istio.Istiod.Deployment),
-			baselineName: baselineMeshName,
-		}},
-	}, out.err
+	}
+	if s.Istio.ManagedBy == api.ManagedByExternal {
+		// The provider goes where Istio is installed: IstioInstallSnippet.
+		return comp, out.err
+	}
+	comp.Patches = []Patch{configMapKeyPatch{
+		target:  Target{"v1", "ConfigMap", mesh.ConfigMap.Namespace, mesh.ConfigMap.Name},
+		key:     mesh.Key,
+		summary: "merges the " + s.Istio.ProviderName + " extension provider into the mesh config",
+		merge: func(doc string) (string, error) {
+			return merge.ExtensionProvider(doc, s.Istio.ProviderName, provider)
+		},
+		baseline:     meshBaselineFor(s.Istio.Istiod.Namespace, s.Istio.Istiod.Deployment),
+		baselineName: baselineMeshName,
+	}}
+	return comp, out.err
 }
 
 // extensionProvider is the mesh config entry Istio's CUSTOM action calls.

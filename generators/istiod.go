@@ -14,7 +14,7 @@ func IstiodJWTRefresh(c api.AuthConfig) Component {
 		Patches: []Patch{envPatch{
 			target:    Target{"apps/v1", "Deployment", i.Namespace, i.Deployment},
 			container: i.Container,
-			env:       []envVar{{Name: "PILOT_JWT_PUB_KEY_REFRESH_INTERVAL", Value: c.Spec.Istio.JWKSRefreshInterval}},
+			env:       []envVar{{Name: jwksRefreshEnv, Value: c.Spec.Istio.JWKSRefreshInterval}},
 			summary:   "sets PILOT_JWT_PUB_KEY_REFRESH_INTERVAL on istiod",
 		}},
 	}

@@ -41,19 +41,28 @@ func (p configMapKeyPatch) Kustomize() (KustomizePatch, error) {
 	if err != nil {
 		return KustomizePatch{}, fmt.Errorf("baseline %s: %w", p.baselineName, err)
 	}
-	op := yaml.NewMapRNode(nil)
-	_ = op.PipeE(yaml.SetField("op", yaml.NewStringRNode("add")))
-	_ = op.PipeE(yaml.SetField("path", yaml.NewStringRNode("/data/"+jsonPointerEscape(p.key))))
-	_ = op.PipeE(yaml.SetField("value", blockString(merged)))
-	list := yaml.NewListRNode()
-	list.YNode().Content = append(list.YNode().Content, op.YNode())
-	text, err := list.String()
+	// A strategic-merge patch that names its target, not a JSON6902 patch with a target
+	// selector: kustomize skips a selector that matches nothing without a word, which left
+	// a kustomization without this ConfigMap building fine and istiod denying every request.
+	smp := Fields("apiVersion", p.target.APIVersion, "kind", p.target.Kind)
+	if err := smp.PipeE(yaml.SetField("metadata", Fields("name", p.target.Name, "namespace", p.target.Namespace))); err != nil {
+		return KustomizePatch{}, err
+	}
+	data := yaml.NewMapRNode(nil)
+	if err := data.PipeE(yaml.SetField(p.key, blockString(merged))); err != nil {
+		return KustomizePatch{}, err
+	}
+	if err := smp.PipeE(yaml.SetField("data", data)); err != nil {
+		return KustomizePatch{}, err
+	}
+	text, err := smp.String()
 	if err != nil {
 		return KustomizePatch{}, err
 	}
 	return KustomizePatch{
 		Target:  p.target,
 		Patch:   text,
+		ByName:  true,
 		Assumes: fmt.Sprintf("replaces data[%q] of %s with %s plus meshauth's entries; put the real ConfigMap in the package and re-run the function to merge into it instead", p.key, p.target, p.baselineName),
 	}, nil
 }

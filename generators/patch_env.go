@@ -92,7 +92,9 @@ func (p envPatch) Kustomize() (KustomizePatch, error) {
 		return KustomizePatch{}, err
 	}
 	text, err := smp.String()
-	return KustomizePatch{Target: p.target, Patch: text}, err
+	// Named in the patch itself, without a target selector: kustomize then fails on a missing
+	// Deployment instead of skipping the patch.
+	return KustomizePatch{Target: p.target, Patch: text, ByName: true}, err
 }
 
 // upsertByName replaces the list element with the given name or appends.

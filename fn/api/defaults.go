@@ -91,6 +91,7 @@ func Defaulted(c AuthConfig) AuthConfig {
 	}
 
 	i := &s.Istio
+	def(&i.ManagedBy, ManagedByPackage)
 	def(&i.ProviderName, "oauth2-proxy")
 	def(&i.Mesh.ConfigMap.Namespace, "istio-system")
 	def(&i.Mesh.ConfigMap.Name, "istio")

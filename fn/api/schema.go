@@ -11,6 +11,7 @@ import (
 var enums = map[string][]any{
 	"spec.authorizer":                    {AuthorizerOAuth2Proxy, AuthorizerCheckServer},
 	"spec.checkServer.protocol":          {"http", "grpc"},
+	"spec.istio.managedBy":               {ManagedByPackage, ManagedByExternal},
 	"spec.oauth2Proxy.sessionStore.type": {"cookie", "redis"},
 	"spec.oauth2Proxy.cookie.sameSite":   {"lax", "strict", "none"},
 }

@@ -9,6 +9,16 @@ const (
 	Kind       = "AuthConfig"
 )
 
+// ManagedBy values of spec.istio.managedBy: who installs Istio (istiod and its mesh config).
+const (
+	// ManagedByPackage: the mesh ConfigMap and istiod are in what the function sees (the
+	// kustomization's resources, the kpt package) and are patched there.
+	ManagedByPackage = "package"
+	// ManagedByExternal: Istio is installed elsewhere (istioctl, Helm, an operator); nothing of
+	// it is patched, and the function prints what to add there.
+	ManagedByExternal = "external"
+)
+
 // Authorizer values: who answers Istio's CUSTOM ext_authz check.
 const (
 	AuthorizerOAuth2Proxy = "oauth2-proxy"
@@ -166,6 +176,8 @@ type MachineIssuer struct {
 }
 
 type Istio struct {
+	// ManagedBy says where Istio is installed: package (default) or external.
+	ManagedBy    string `json:"managedBy,omitempty"`
 	ProviderName string `json:"providerName,omitempty"`
 	Mesh         Mesh   `json:"mesh,omitempty"`
 	// ExtAuthzTimeout bounds each authorization check; Istio's default is 600s.

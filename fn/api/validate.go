@@ -290,6 +290,9 @@ func validateMachineIssuers(ms []MachineIssuer, oidcIssuer string, errs *FieldEr
 
 func validateIstio(i Istio, errs *FieldErrors) {
 	const at = "spec.istio"
+	if i.ManagedBy != ManagedByPackage && i.ManagedBy != ManagedByExternal {
+		errs.add(at+".managedBy", "must be package (Istio's mesh ConfigMap and istiod are in the kustomization or package) or external (installed with istioctl, Helm or an operator), got %q", i.ManagedBy)
+	}
 	checkDNSSubdomain(at+".providerName", i.ProviderName, errs)
 	checkDNSLabel(at+".mesh.configMap.namespace", i.Mesh.ConfigMap.Namespace, errs)
 	checkDNSSubdomain(at+".mesh.configMap.name", i.Mesh.ConfigMap.Name, errs)

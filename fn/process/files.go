@@ -102,8 +102,10 @@ func patchEntry(kp generators.KustomizePatch) (*yaml.RNode, error) {
 		}
 	}
 	e := yaml.NewMapRNode(nil)
-	if err := e.PipeE(yaml.SetField("target", target)); err != nil {
-		return nil, err
+	if !kp.ByName {
+		if err := e.PipeE(yaml.SetField("target", target)); err != nil {
+			return nil, err
+		}
 	}
 	patch := yaml.NewStringRNode(kp.Patch)
 	patch.YNode().Style = yaml.LiteralStyle

@@ -8,6 +8,7 @@ import (
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"meshauth.dev/meshauth/fn/api"
 	"meshauth.dev/meshauth/generators"
 	"meshauth.dev/meshauth/validate"
 )
@@ -67,6 +68,16 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 	if err != nil {
 		return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
 	}
+	if hasError(results) {
+		return results, false
+	}
+	if c.Spec.Istio.ManagedBy == api.ManagedByExternal {
+		r, err := externalIstio(c)
+		if err != nil {
+			return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
+		}
+		results = append(results, r)
+	}
 	// Nothing invalid leaves the function: everything it created or changed
 	// is checked against the upstream schemas before the list is touched.
 	if problems := validate.Objects(out.changed()); len(problems) > 0 {
@@ -108,4 +119,13 @@ func Identity(n *yaml.RNode) string {
 		g = ""
 	}
 	return g + "|" + n.GetKind() + "|" + n.GetNamespace() + "|" + n.GetName()
+}
+
+func hasError(results fn.Results) bool {
+	for _, r := range results {
+		if r.Severity == fn.Error {
+			return true
+		}
+	}
+	return false
 }

@@ -106,11 +106,7 @@ func (s *stream) resources(comps []generators.Component, cfg *fn.KubeObject) (fn
 		}
 		results = append(results, res...)
 		for _, p := range unseen {
-			results = append(results, &fn.Result{
-				Severity:    fn.Warning,
-				Message:     fmt.Sprintf("%s: %s is not in the stream, so it was not patched (%s); list the function under transformers: after the resource, or use components/%s", c.Name, p.Target(), p.Summary(), c.Name),
-				ResourceRef: ref(p.Target()),
-			})
+			results = append(results, missingTarget(c, p, Resources))
 		}
 	}
 	return results, nil
@@ -127,6 +123,7 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 		}
 	}
 	s.entries = kept
+	inPackage := s.holdsAnyTarget(comps)
 	var results fn.Results
 	for _, c := range comps {
 		res, unseen, err := s.applyPatches(c)
@@ -134,6 +131,12 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 			return nil, err
 		}
 		results = append(results, res...)
+		if inPackage && len(unseen) > 0 {
+			for _, p := range unseen {
+				results = append(results, missingTarget(c, p, Components))
+			}
+			continue
+		}
 		files, kres, err := componentFiles(c, unseen, path.Join(dir, c.Name), configName)
 		if err != nil {
 			return nil, err

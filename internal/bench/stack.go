@@ -241,19 +241,15 @@ func (r *Runner) render(acYAML []byte) (dexConfig, o2pConfig string, err error) 
 	if err != nil {
 		return "", "", err
 	}
-	dexBase, err := os.ReadFile(filepath.Join(filepath.Dir(r.cfg.Corpus), "dex-base.yaml"))
+	// The whole Kubeflow package: resources mode refuses a stream without the objects it
+	// patches (the mesh ConfigMap, istiod, Dex, the dashboard VirtualService).
+	corpus, err := os.ReadFile(r.cfg.Corpus)
 	if err != nil {
 		return "", "", err
 	}
-	objs, err := fn.ParseKubeObjects(dexBase)
+	items, err := fn.ParseKubeObjects(corpus)
 	if err != nil {
 		return "", "", err
-	}
-	var items fn.KubeObjects
-	for _, o := range objs {
-		if o.GetKind() == "ConfigMap" && o.GetNamespace() == "auth" && o.GetName() == "dex" {
-			items = append(items, o)
-		}
 	}
 	rl := &fn.ResourceList{Items: items, FunctionConfig: cfgObj}
 	ok, err := process.Processor{}.Process(rl)

@@ -1,0 +1,231 @@
+package xdsgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"sync"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+
+	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pilot/test/xds"
+	"istio.io/istio/pkg/config"
+	kubelib "istio.io/istio/pkg/kube"
+	"istio.io/istio/pkg/test"
+)
+
+// Severities of a Message.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
+
+// Message is one finding, in the order found.
+type Message struct {
+	Severity string `json:"severity"`
+	Object   string `json:"object"`
+	Message  string `json:"message"`
+}
+
+// Options says which proxy to generate for and where istiod's mesh ConfigMap is.
+type Options struct {
+	ProxyNamespace string            // namespace of the gateway pod
+	ProxyLabels    map[string]string // the gateway pod's labels
+	MeshNamespace  string            // istiod's namespace (mesh ConfigMap)
+	MeshConfigMap  string            // the mesh ConfigMap's name
+	MeshKey        string            // its data key
+}
+
+// DefaultOptions are istiod's and the istio-ingressgateway chart's defaults.
+func DefaultOptions() Options {
+	return Options{
+		ProxyNamespace: "istio-system",
+		ProxyLabels:    map[string]string{"istio": "ingressgateway"},
+		MeshNamespace:  "istio-system",
+		MeshConfigMap:  "istio",
+		MeshKey:        "mesh",
+	}
+}
+
+// Result is what istiod generated for the proxy (protojson, Any expanded) and every message.
+type Result struct {
+	Listeners []json.RawMessage `json:"listeners"`
+	Routes    []json.RawMessage `json:"routes"`
+	Clusters  []json.RawMessage `json:"clusters"`
+	Messages  []Message         `json:"messages"`
+}
+
+// Failed reports whether any message is an error.
+func (r *Result) Failed() bool {
+	for _, m := range r.Messages {
+		if m.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// kubeKinds are the core objects istiod's registries read; everything else that is not Istio
+// configuration is ignored (Deployments, RBAC, Secrets, ...).
+var kubeKinds = map[string]bool{"Service": true, "Namespace": true, "Endpoints": true, "Pod": true}
+
+var setupOnce sync.Once
+var setupErr error
+
+// Run reads the YAML streams, validates, and generates. The error is for unreadable input or a
+// broken setup; everything istiod objects to is a Message.
+func Run(opts Options, inputs ...io.Reader) (*Result, error) {
+	setupOnce.Do(func() {
+		if setupErr = configureLog(); setupErr == nil {
+			setupErr = setupValidation()
+		}
+	})
+	if setupErr != nil {
+		return nil, setupErr
+	}
+	var objs []*object
+	for _, in := range inputs {
+		o, err := readObjects(in)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, o...)
+	}
+	res := &Result{Listeners: []json.RawMessage{}, Routes: []json.RawMessage{}, Clusters: []json.RawMessage{}, Messages: []Message{}}
+	var configs []config.Config
+	var kube []runtime.Object
+	var meshCfg *meshconfig.MeshConfig
+	decode := kubelib.IstioCodec.UniversalDeserializer().Decode
+	for _, o := range objs {
+		switch {
+		case isIstioConfig(o):
+			cfg, msgs := validateIstio(o)
+			res.Messages = append(res.Messages, msgs...)
+			if cfg != nil {
+				configs = append(configs, *cfg)
+			}
+		case o.group() == "" && o.Kind == "ConfigMap":
+			text, ok, err := meshFromConfigMap(o, opts.MeshNamespace, opts.MeshConfigMap, opts.MeshKey)
+			if !ok {
+				continue
+			}
+			if meshCfg != nil {
+				res.Messages = append(res.Messages, Message{SeverityError, o.ref(), "appears twice in the input"})
+				continue
+			}
+			if err != nil {
+				res.Messages = append(res.Messages, Message{SeverityError, o.ref(), err.Error()})
+				continue
+			}
+			m, msgs := parseMesh(text, o.ref())
+			res.Messages = append(res.Messages, msgs...)
+			meshCfg = m
+		case o.group() == "" && kubeKinds[o.Kind]:
+			k, _, err := decode(o.raw, nil, nil)
+			if err != nil {
+				res.Messages = append(res.Messages, Message{SeverityError, o.ref(), err.Error()})
+				continue
+			}
+			kube = append(kube, k)
+		}
+	}
+	if meshCfg == nil {
+		res.Messages = append(res.Messages, Message{SeverityWarning, "ConfigMap " + opts.MeshNamespace + "/" + opts.MeshConfigMap,
+			"not in the input: istiod's default mesh config applies (no extension providers)"})
+	}
+	takeLog()
+	err := test.Wrap(func(t test.Failer) {
+		s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{Configs: configs, KubernetesObjects: kube, MeshConfig: meshCfg})
+		p := s.SetupProxy(&model.Proxy{
+			Type:            model.Router,
+			ID:              "istiod-xds-gateway." + opts.ProxyNamespace,
+			ConfigNamespace: opts.ProxyNamespace,
+			Labels:          opts.ProxyLabels,
+			Metadata:        &model.NodeMetadata{Namespace: opts.ProxyNamespace, Labels: opts.ProxyLabels},
+		})
+		listeners := s.Listeners(p)
+		routes := s.RoutesFromListeners(p, listeners)
+		clusters := s.Clusters(p)
+		for _, l := range listeners {
+			res.Listeners = appendJSON(t, res, res.Listeners, l)
+		}
+		for _, r := range routes {
+			res.Routes = appendJSON(t, res, res.Routes, r)
+		}
+		for _, c := range clusters {
+			res.Clusters = appendJSON(t, res, res.Clusters, c)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("istiod config generation: %w", err)
+	}
+	sortByName(res.Listeners)
+	sortByName(res.Routes)
+	sortByName(res.Clusters)
+	for _, line := range takeLog() {
+		res.Messages = append(res.Messages, Message{SeverityWarning, "istiod log", line})
+	}
+	res.Messages = append(res.Messages, badCustom(res.Listeners)...)
+	return res, nil
+}
+
+// appendJSON marshals with Any expanded (protojson's whitespace is randomised on purpose: compact it;
+// its key order is the field order, stable) and runs Envoy's own proto constraints (protoc-gen-validate)
+// over the message, which Envoy would apply before accepting it.
+func appendJSON(t test.Failer, res *Result, out []json.RawMessage, m interface {
+	proto.Message
+	ValidateAll() error
+}) []json.RawMessage {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatalf("marshal %T: %v", m, err)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ValidateAll(); err != nil {
+		res.Messages = append(res.Messages, Message{SeverityError, "istiod generation", fmt.Sprintf("%T failed Envoy's proto validation: %v", m, err)})
+	}
+	return append(out, json.RawMessage(buf.Bytes()))
+}
+
+func sortByName(items []json.RawMessage) {
+	name := func(r json.RawMessage) string {
+		var n struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(r, &n)
+		return n.Name
+	}
+	sort.SliceStable(items, func(i, j int) bool { return name(items[i]) < name(items[j]) })
+}
+
+var badCustomRule = regexp.MustCompile(`"([^"]*-deny-due-to-bad-CUSTOM-action)"`)
+
+// badCustom turns istiod's silent deny-all (a CUSTOM policy whose provider is missing or invalid)
+// into an error: every request it matches would get 403 and there is no ext_authz filter.
+func badCustom(listeners []json.RawMessage) []Message {
+	seen := map[string]bool{}
+	var out []Message
+	for _, l := range listeners {
+		for _, m := range badCustomRule.FindAllSubmatch(l, -1) {
+			name := string(m[1])
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, Message{SeverityError, "istiod generation",
+				"RBAC policy " + name + ": istiod replaced a CUSTOM AuthorizationPolicy by deny-all (its provider is not a valid extension provider of the mesh config; see the istiod log message)"})
+		}
+	}
+	return out
+}
