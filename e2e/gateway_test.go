@@ -51,6 +51,13 @@ func (e *env) newGateway(registry map[string]string) http.Handler {
 	if code != 0 || err != nil {
 		t.Fatalf("istiod-xds refuses the emitted Istio objects (exit %d, %v):\n%s", code, err, msg)
 	}
+	if d := os.Getenv("E2E_XDS_SAVE"); d != "" {
+		// internal/gateway's tests on real istiod output are refreshed from
+		// here: E2E_XDS_SAVE=$PWD/internal/gateway/testdata/istiod go test ./e2e/
+		name := strings.ReplaceAll(t.Name(), "/", "_")
+		os.WriteFile(filepath.Join(d, name+".input.yaml"), []byte(b.String()), 0o644)
+		os.WriteFile(filepath.Join(d, name+".xds.json"), raw, 0o644)
+	}
 	x, err := gateway.ParseXDS(raw)
 	if err != nil {
 		t.Fatalf("istiod's xDS does not decode: %v", err)

@@ -199,7 +199,7 @@ func pickListener(ls []*listener.Listener, port uint32) (*listener.Listener, *hc
 		return l, nil, append(errs, fmt.Errorf("%s: %d filter chains, want one (filter chain matching and TLS are not implemented; TLS is terminated by the caller's listener)", where, len(l.GetFilterChains())))
 	}
 	fc := l.GetFilterChains()[0]
-	errs = append(errs, unimplemented(where+" filter_chains[0]", fc, fieldRules{"filters": "", "name": "informational", "filter_chain_match": ""})...)
+	errs = append(errs, unimplemented(where+" filter_chains[0]", fc, fieldRules{"filters": "", "name": "informational", "filter_chain_match": "", "transport_socket_connect_timeout": connection})...)
 	if fcm := fc.GetFilterChainMatch(); fcm != nil {
 		errs = append(errs, unimplemented(where+" filter_chain_match", fcm, fieldRules{})...)
 	}
