@@ -46,7 +46,6 @@ func (e *env) newGateway(registry map[string]string) http.Handler {
 	msg, code := run(e.ctx, readyTimeout, binary(t, "istiod-xds"), args, nil)
 	e.xdsTime = time.Since(start)
 	e.lg.printf("istiod-xds", "exit %d in %v\n%s\n--- input ---\n%s", code, e.xdsTime, msg, b.String())
-	t.Logf("istiod-xds generated the gateway's xDS in %v", e.xdsTime.Round(time.Millisecond))
 	raw, err := os.ReadFile(out)
 	if code != 0 || err != nil {
 		t.Fatalf("istiod-xds refuses the emitted Istio objects (exit %d, %v):\n%s", code, err, msg)
@@ -75,6 +74,7 @@ func (e *env) newGateway(registry map[string]string) http.Handler {
 	if err != nil {
 		t.Fatalf("internal/gateway cannot implement istiod's xDS: %v", err)
 	}
+	t.Logf("istiod-xds generated the gateway's xDS in %v", e.xdsTime.Round(time.Millisecond))
 	return g
 }
 
