@@ -216,12 +216,7 @@ func (f *jwtFilter) compileRequirement(where string, r *jwtauthn.JwtRequirement)
 	case *jwtauthn.JwtRequirement_AllowMissingOrFailed:
 		return func(context.Context, *stream, *tokenCache) jwtStatus { return jwtOK }, nil
 	case *jwtauthn.JwtRequirement_RequiresAny:
-		var reqs []requirement
-		var errs []error
-		for i, q := range t.RequiresAny.GetRequirements() {
-			rq, e := f.compileRequirement(fmt.Sprintf("%s.requires_any[%d]", where, i), q)
-			reqs, errs = append(reqs, rq), append(errs, e...)
-		}
+		reqs, errs := compileEach(where+".requires_any", t.RequiresAny.GetRequirements(), f.compileRequirement)
 		return func(ctx context.Context, s *stream, tc *tokenCache) jwtStatus {
 			var first jwtStatus = jwtMissed
 			set := false
@@ -239,12 +234,7 @@ func (f *jwtFilter) compileRequirement(where string, r *jwtauthn.JwtRequirement)
 			return first
 		}, errs
 	case *jwtauthn.JwtRequirement_RequiresAll:
-		var reqs []requirement
-		var errs []error
-		for i, q := range t.RequiresAll.GetRequirements() {
-			rq, e := f.compileRequirement(fmt.Sprintf("%s.requires_all[%d]", where, i), q)
-			reqs, errs = append(reqs, rq), append(errs, e...)
-		}
+		reqs, errs := compileEach(where+".requires_all", t.RequiresAll.GetRequirements(), f.compileRequirement)
 		return func(ctx context.Context, s *stream, tc *tokenCache) jwtStatus {
 			for _, rq := range reqs {
 				if st := rq(ctx, s, tc); st != jwtOK {

@@ -13,7 +13,7 @@ import (
 )
 
 // stringMatch is envoy.type.matcher.v3.StringMatcher, compiled.
-type stringMatch func(string) bool
+type stringMatch = func(string) bool
 
 // compileRegex compiles an RE2 regex (Envoy's safe_regex uses RE2, as Go's
 // regexp does) for a full match, as Envoy requires.
@@ -74,26 +74,12 @@ func compileList(where string, l *matcher.ListStringMatcher) (stringMatch, error
 	if l == nil {
 		return nil, nil
 	}
-	var ms []stringMatch
-	for i, p := range l.GetPatterns() {
-		m, err := compileString(fmt.Sprintf("%s.patterns[%d]", where, i), p)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, m)
-	}
-	return func(s string) bool {
-		for _, m := range ms {
-			if m(s) {
-				return true
-			}
-		}
-		return false
-	}, nil
+	ms, errs := compileEach(where+".patterns", l.GetPatterns(), one(compileString))
+	return anyOf(ms), firstErr(errs)
 }
 
 // headerMatch is envoy.config.route.v3.HeaderMatcher on a request.
-type headerMatch func(r *stream) bool
+type headerMatch = func(r *stream) bool
 
 // headerValue is how Envoy sees a header for matching: pseudo-headers
 // from the request line, several values joined with ",".
@@ -251,22 +237,8 @@ func compileValue(where string, v *matcher.ValueMatcher) (func(any) bool, error)
 			return false
 		}, nil
 	case *matcher.ValueMatcher_OrMatch:
-		var ms []func(any) bool
-		for i, vm := range p.OrMatch.GetValueMatchers() {
-			m, err := compileValue(fmt.Sprintf("%s.or_match[%d]", where, i), vm)
-			if err != nil {
-				return nil, err
-			}
-			ms = append(ms, m)
-		}
-		return func(x any) bool {
-			for _, m := range ms {
-				if m(x) {
-					return true
-				}
-			}
-			return false
-		}, nil
+		ms, errs := compileEach(where+".or_match", p.OrMatch.GetValueMatchers(), one(compileValue))
+		return anyOf(ms), firstErr(errs)
 	}
 	return nil, fmt.Errorf("%s: value matcher %T is not implemented", where, v.GetMatchPattern())
 }

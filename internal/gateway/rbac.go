@@ -31,7 +31,7 @@ type rbacPolicy struct {
 	principals  []rbacMatch
 }
 
-type rbacMatch func(*stream) bool
+type rbacMatch = func(*stream) bool
 
 // rbacFilter is envoy.filters.http.rbac: the enforced rules decide; the
 // shadow rules only record their result in dynamic metadata (Istio's CUSTOM
@@ -93,28 +93,6 @@ func compileEngine(where string, r *rbacpb.RBAC) (*rbacEngine, []error) {
 	return e, errs
 }
 
-func anyOf(ms []rbacMatch) rbacMatch {
-	return func(s *stream) bool {
-		for _, m := range ms {
-			if m != nil && m(s) {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-func allOf(ms []rbacMatch) rbacMatch {
-	return func(s *stream) bool {
-		for _, m := range ms {
-			if m == nil || !m(s) {
-				return false
-			}
-		}
-		return true
-	}
-}
-
 // pathOnly is the path an RBAC url_path matches: without query or fragment.
 func (s *stream) pathOnly() string {
 	p, _, _ := strings.Cut(s.path, "?")
@@ -127,20 +105,10 @@ func compilePermission(where string, p *rbacpb.Permission) (rbacMatch, []error) 
 	case *rbacpb.Permission_Any:
 		return func(*stream) bool { return r.Any }, nil
 	case *rbacpb.Permission_AndRules:
-		var ms []rbacMatch
-		var errs []error
-		for i, q := range r.AndRules.GetRules() {
-			m, e := compilePermission(fmt.Sprintf("%s.and_rules[%d]", where, i), q)
-			ms, errs = append(ms, m), append(errs, e...)
-		}
+		ms, errs := compileEach(where+".and_rules", r.AndRules.GetRules(), compilePermission)
 		return allOf(ms), errs
 	case *rbacpb.Permission_OrRules:
-		var ms []rbacMatch
-		var errs []error
-		for i, q := range r.OrRules.GetRules() {
-			m, e := compilePermission(fmt.Sprintf("%s.or_rules[%d]", where, i), q)
-			ms, errs = append(ms, m), append(errs, e...)
-		}
+		ms, errs := compileEach(where+".or_rules", r.OrRules.GetRules(), compilePermission)
 		return anyOf(ms), errs
 	case *rbacpb.Permission_NotRule:
 		m, errs := compilePermission(where+".not_rule", r.NotRule)
@@ -150,7 +118,7 @@ func compilePermission(where string, p *rbacpb.Permission) (rbacMatch, []error) 
 		if err != nil {
 			return nil, []error{err}
 		}
-		return rbacMatch(h), nil
+		return h, nil
 	case *rbacpb.Permission_UrlPath:
 		sm, err := compileString(where+".url_path", r.UrlPath.GetPath())
 		if err != nil {
@@ -172,20 +140,10 @@ func compilePrincipal(where string, p *rbacpb.Principal) (rbacMatch, []error) {
 	case *rbacpb.Principal_Any:
 		return func(*stream) bool { return r.Any }, nil
 	case *rbacpb.Principal_AndIds:
-		var ms []rbacMatch
-		var errs []error
-		for i, q := range r.AndIds.GetIds() {
-			m, e := compilePrincipal(fmt.Sprintf("%s.and_ids[%d]", where, i), q)
-			ms, errs = append(ms, m), append(errs, e...)
-		}
+		ms, errs := compileEach(where+".and_ids", r.AndIds.GetIds(), compilePrincipal)
 		return allOf(ms), errs
 	case *rbacpb.Principal_OrIds:
-		var ms []rbacMatch
-		var errs []error
-		for i, q := range r.OrIds.GetIds() {
-			m, e := compilePrincipal(fmt.Sprintf("%s.or_ids[%d]", where, i), q)
-			ms, errs = append(ms, m), append(errs, e...)
-		}
+		ms, errs := compileEach(where+".or_ids", r.OrIds.GetIds(), compilePrincipal)
 		return anyOf(ms), errs
 	case *rbacpb.Principal_NotId:
 		m, errs := compilePrincipal(where+".not_id", r.NotId)
@@ -195,7 +153,7 @@ func compilePrincipal(where string, p *rbacpb.Principal) (rbacMatch, []error) {
 		if err != nil {
 			return nil, []error{err}
 		}
-		return rbacMatch(h), nil
+		return h, nil
 	case *rbacpb.Principal_UrlPath:
 		sm, err := compileString(where+".url_path", r.UrlPath.GetPath())
 		if err != nil {
