@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -70,5 +73,39 @@ func TestRoutes(t *testing.T) {
 	}
 	if r := do(t, "GET", gw+"/", map[string]string{"Host": "other.example:8080"}); r.status != 418 {
 		t.Errorf("virtual host by domain = %d", r.status)
+	}
+}
+
+// Served over TLS (the caller's listener terminates it), the downstream
+// scheme is https: X-Forwarded-Proto and redirects say so.
+func TestTLSListener(t *testing.T) {
+	redirect := &route.Route{Match: &route.RouteMatch{PathSpecifier: &route.RouteMatch_Path{Path: "/r"}},
+		Action: &route.Route_Redirect{Redirect: &route.RedirectAction{PathRewriteSpecifier: &route.RedirectAction_PathRedirect{PathRedirect: "/x"}}}}
+	x := xdsWith(t, nil, &route.VirtualHost{Name: "*:80", Domains: []string{"*"}, Routes: []*route.Route{redirect, routeTo("/", dashCluster)}})
+	g, err := New(x, Options{Clusters: map[string]string{dashCluster: echoServer(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(g)
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Get(srv.URL + "/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "https://") {
+		t.Errorf("redirect over TLS = %q, want https", loc)
+	}
+	resp, err = c.Get(srv.URL + "/echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s seen
+	json.NewDecoder(resp.Body).Decode(&s)
+	resp.Body.Close()
+	if s.Header.Get("X-Forwarded-Proto") != "https" {
+		t.Errorf("X-Forwarded-Proto over TLS = %q", s.Header.Get("X-Forwarded-Proto"))
 	}
 }
