@@ -32,6 +32,7 @@ func TestOAuth2ProxyAuthorizer(t *testing.T) {
 	t.Run("3_no_session", func(t *testing.T) { e.flowNoSession(t) })
 	t.Run("4_logout", func(t *testing.T) { e.flowLogout(t) })
 	t.Run("5_machine_tokens", func(t *testing.T) { e.flowMachineTokens(t) })
+	t.Run("8_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
 }
 
 // TestCheckServerAuthorizer is flow 6: with authorizer: check-server, the
@@ -50,6 +51,7 @@ func TestCheckServerAuthorizer(t *testing.T) {
 	t.Run("6_no_session", func(t *testing.T) { e.flowNoSession(t) })
 	t.Run("6_logout", func(t *testing.T) { e.flowLogout(t) })
 	t.Run("6_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
+	t.Run("6_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
 	t.Run("6_spoofed_headers_removed", func(t *testing.T) {
 		b := e.browser(t)
 		anon := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", e.userHeader: "admin@example.com"})
@@ -67,6 +69,19 @@ func TestCheckServerAuthorizer(t *testing.T) {
 			t.Errorf("session with a spoofed %s: the dashboard saw %q", e.groupsHeader, seen.Values(e.groupsHeader))
 		}
 	})
+}
+
+// TestCheckServerGRPC is flow 6 with the gRPC ext_authz provider
+// (checkServer.protocol: grpc): the gateway calls the check-server's
+// Authorization/Check service as istiod configures it.
+func TestCheckServerGRPC(t *testing.T) {
+	e := newEnv(t, "check-server", func(spec map[string]any) {
+		spec["checkServer"] = map[string]any{"protocol": "grpc"}
+	})
+	t.Run("6g_session_delegated", func(t *testing.T) { e.flowLogin(t) })
+	t.Run("6g_no_session", func(t *testing.T) { e.flowNoSession(t) })
+	t.Run("6g_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
+	t.Run("6g_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
 }
 
 // Flow 1: newEnv already ran `oauth2-proxy --config-test` and started both

@@ -12,12 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
-	"google.golang.org/protobuf/encoding/protojson"
-	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
-	networking "istio.io/api/networking/v1alpha3"
-	security "istio.io/api/security/v1beta1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -78,6 +75,8 @@ type env struct {
 	clientID, cookieName, userHeader, groupsHeader string
 	// From the emitted Dex config (Kubeflow's default user).
 	userEmail string
+	// How long istiod took to generate the gateway's xDS.
+	xdsTime time.Duration
 
 	opts envOptions
 }
@@ -90,17 +89,21 @@ type envOptions struct {
 	dexConfig     func(cfg map[string]any)                                                        // edits the Dex config after the loopback overrides
 	dashboard     http.Handler                                                                    // the echo when nil
 	frontListener func(net.Listener) net.Listener                                                 // wraps the front's listener (TLS)
+	specMods      []func(spec map[string]any)                                                     // change the AuthConfig before it is rendered
 }
 
 func (e *env) spec() map[string]any { return e.ac["spec"].(map[string]any) }
 
 // newEnv renders the loopback AuthConfig, boots Dex, oauth2-proxy (and the
 // check-server when authorizer is check-server) from the rendered output, and
-// serves the front. Every process is stopped by PID when the test ends.
-func newEnv(t *testing.T, authorizer string) *env { return newEnvWith(t, authorizer, envOptions{}) }
+// serves the gateway on istiod's xDS. mods change the loopback AuthConfig
+// before it is rendered. Every process is stopped by PID when the test ends.
+func newEnv(t *testing.T, authorizer string, mods ...func(spec map[string]any)) *env {
+	return newEnvWith(t, authorizer, envOptions{specMods: mods})
+}
 
 func newEnvWith(t *testing.T, authorizer string, opts envOptions) *env {
-	need := []string{"authconfig-fn", "oauth2-proxy", "dex"}
+	need := []string{"authconfig-fn", "oauth2-proxy", "dex", "istiod-xds"}
 	if authorizer == "check-server" {
 		need = append(need, "check-server")
 	}
@@ -120,6 +123,9 @@ func newEnvWith(t *testing.T, authorizer string, opts envOptions) *env {
 	e.dexAddr = hostPort(dexPort)
 	e.issuer = newTestIssuer(t, lg)
 	e.ac = opts.authConfig(frontPort, dexPort, e.issuer, authorizer)
+	for _, m := range opts.specMods {
+		m(e.spec())
+	}
 	e.issuerURL = e.spec()["dex"].(map[string]any)["issuerURL"].(string)
 	e.readIntent()
 
@@ -150,8 +156,8 @@ func (e *env) readIntent() {
 	e.groupsHeader = ih["groups"].(map[string]any)["header"].(string)
 }
 
-// serveGateway serves the dashboard stand-in and the gateway (the front,
-// driven by the emitted Istio objects) on frontL.
+// serveGateway serves the dashboard stand-in and the gateway (internal/gateway
+// on istiod's xDS for the emitted objects) on frontL.
 func (e *env) serveGateway(frontL net.Listener, registry map[string]string) {
 	t := e.t
 	echoL := listen(t)
@@ -162,15 +168,11 @@ func (e *env) serveGateway(frontL net.Listener, registry map[string]string) {
 	serve(t, e.lg, "dashboard", echoL, dashboard)
 	registry[dashboardService] = echoL.Addr().String()
 
-	gw := e.gatewayConfig(registry)
-	f, err := newFront(gw, e.lg)
-	if err != nil {
-		t.Fatalf("the front cannot implement the emitted Istio objects: %v", err)
-	}
+	gw := e.newGateway(registry)
 	if e.opts.frontListener != nil {
 		frontL = e.opts.frontListener(frontL)
 	}
-	serve(t, e.lg, "front", frontL, f)
+	serve(t, e.lg, "front", frontL, gw)
 }
 
 // echo is the dashboard stand-in: it answers 200 with what it received.
@@ -297,7 +299,11 @@ func (e *env) startCheckServer(registry map[string]string) {
 	ns := strOr(cs, "namespace", strOr(e.spec()["oauth2Proxy"].(map[string]any), "namespace", "oauth2-proxy"))
 	emitted := e.r.configMapKey(t, ns, "check-server", "config.yaml")
 	httpPort, opsPort := freePort(t), freePort(t)
-	text, listen, err := overrideCheckServerConfig(emitted, hostPort(httpPort), hostPort(opsPort), registry)
+	grpcAddr := ""
+	if strOr(cs, "protocol", "http") == "grpc" {
+		grpcAddr = hostPort(freePort(t))
+	}
+	text, listen, err := overrideCheckServerConfig(emitted, hostPort(httpPort), hostPort(opsPort), grpcAddr, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,96 +331,10 @@ func (e *env) startCheckServer(registry map[string]string) {
 		if cp, ok := containerPort(c, tp); ok && strconv.Itoa(cp) == listen.httpPort {
 			registry[fmt.Sprintf("check-server.%s.svc.cluster.local:%d", ns, sp)] = e.csAddr
 		}
-	}
-}
-
-// gatewayConfig decodes the emitted Istio objects (strictly) for the front.
-func (e *env) gatewayConfig(registry map[string]string) gatewayConfig {
-	t := e.t
-	spec := e.spec()
-	gw, _ := spec["gateway"].(map[string]any)
-	gwNS, gwName := strOr(gw, "namespace", "istio-system"), strOr(gw, "name", "kubeflow/kubeflow-gateway")
-	gc := gatewayConfig{gatewayName: gwName, registry: registry, providers: map[string]*meshv1alpha1.MeshConfig_ExtensionProvider{}}
-
-	// The mesh config's extension providers, each decoded strictly.
-	meshText := e.r.configMapKey(t, "istio-system", "istio", "mesh")
-	var mesh map[string]any
-	if err := yaml.Unmarshal([]byte(meshText), &mesh); err != nil {
-		t.Fatalf("the emitted mesh config is not YAML: %v", err)
-	}
-	provs, _ := mesh["extensionProviders"].([]any)
-	for i, p := range provs {
-		b, _ := json.Marshal(p)
-		var ep meshv1alpha1.MeshConfig_ExtensionProvider
-		if err := protojson.Unmarshal(b, &ep); err != nil {
-			t.Fatalf("mesh config extensionProviders[%d] does not decode: %v", i, err)
-		}
-		gc.providers[ep.GetName()] = &ep
-	}
-
-	// Policies and JWT rules that apply to the gateway.
-	selector, _ := gw["selector"].(map[string]any)
-	if selector == nil {
-		selector = map[string]any{"app": "istio-ingressgateway"}
-	}
-	applies := func(o object) bool {
-		sel, _ := o.m["spec"].(map[string]any)["selector"].(map[string]any)
-		ml, _ := sel["matchLabels"].(map[string]any)
-		for k, v := range ml {
-			if selector[k] != v {
-				return false
-			}
-		}
-		return true
-	}
-	for _, o := range e.r.all("security.istio.io", "AuthorizationPolicy", gwNS) {
-		if o.patch || !applies(o) {
-			continue
-		}
-		var ap security.AuthorizationPolicy
-		decodeSpec(t, o, &ap)
-		gc.policies = append(gc.policies, namedPolicy{o.name(), &ap})
-	}
-	for _, o := range e.r.all("security.istio.io", "RequestAuthentication", gwNS) {
-		if o.patch || !applies(o) {
-			continue
-		}
-		var ra security.RequestAuthentication
-		decodeSpec(t, o, &ra)
-		gc.requestAuth = append(gc.requestAuth, namedRequestAuth{o.name(), &ra})
-	}
-
-	// VirtualServices: the emitted ones, Dex's stand-in, and the dashboard's
-	// stand-in with the emitted logout patches applied.
-	addVS := func(o object) {
-		var vs networking.VirtualService
-		decodeSpec(t, o, &vs)
-		gc.vservices = append(gc.vservices, namedVS{o.namespace(), o.name(), &vs})
-	}
-	lo, _ := spec["logout"].(map[string]any)
-	vsRef, _ := lo["virtualService"].(map[string]any)
-	dashNS, dashName := strOr(vsRef, "namespace", "kubeflow"), strOr(vsRef, "name", "centraldashboard")
-	dash := standInDashboardVS(dashNS, dashName, gwName)
-	for _, o := range e.r.all("networking.istio.io", "VirtualService", "") {
-		switch {
-		case o.patch && o.namespace() == dashNS && o.name() == dashName:
-			mergePatch(dash, o.m)
-		case o.patch:
-			t.Fatalf("%s patches a VirtualService the harness has no stand-in for", o)
-		default:
-			addVS(o)
+		if cp, ok := containerPort(c, tp); ok && grpcAddr != "" && strconv.Itoa(cp) == listen.grpcPort {
+			registry[fmt.Sprintf("check-server.%s.svc.cluster.local:%d", ns, sp)] = grpcAddr
 		}
 	}
-	for _, jp := range e.r.jsonPatches {
-		if jp.target["kind"] == "VirtualService" && jp.target["name"] == dashName && strOr(jp.target, "namespace", dashNS) == dashNS {
-			if err := applyJSONPatch(dash, jp.ops); err != nil {
-				t.Fatalf("%s: applying the JSON patch to the dashboard VirtualService: %v", jp.where, err)
-			}
-		}
-	}
-	addVS(object{where: "stand-in", m: dash})
-	addVS(object{where: "stand-in", m: standInDexVS(gwName)})
-	return gc
 }
 
 // argsWithConfig is the container's args as emitted, with --config= pointed

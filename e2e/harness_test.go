@@ -63,6 +63,9 @@ func binary(t testing.TB, name string) string {
 		if name == "oauth2-proxy" || name == "dex" {
 			how = "make upstream"
 		}
+		if name == "istiod-xds" {
+			how = "make istiod-xds"
+		}
 		t.Fatalf("e2e needs %s: run `%s` first (CI runs it before the tests); or use go test -short to skip e2e", p, how)
 	}
 	return p
@@ -86,6 +89,9 @@ func requireBinaries(t testing.TB, names ...string) {
 			}
 			if n == "hydra" {
 				target = "make hydra"
+			}
+			if n == "istiod-xds" {
+				target = "make istiod-xds"
 			}
 			if !slices.Contains(targets, target) {
 				targets = append(targets, target)

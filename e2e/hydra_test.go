@@ -229,8 +229,10 @@ func TestHydraProvider(t *testing.T) {
 
 	t.Run("other_client_token_refused", func(t *testing.T) {
 		tok := h.codeFlowIDToken(t, e.ctx, hydraOtherClient, testClientSecret, hydraOtherRedirect)
-		if r := bearer(e.browser(t), tok); r.status != http.StatusUnauthorized {
-			t.Errorf("an ID token Hydra minted for %s = %d %s, want 401 (audiences pinned to the AuthConfig's clients)", hydraOtherClient, r.status, r.body)
+		// Envoy's jwt_authn answers a verified token whose audience is not
+		// allowed with 403, not 401 (JwtAudienceNotAllowed).
+		if r := bearer(e.browser(t), tok); r.status != http.StatusForbidden || !strings.Contains(r.body, "Audiences in Jwt are not allowed") {
+			t.Errorf("an ID token Hydra minted for %s = %d %s, want 403 \"Audiences in Jwt are not allowed\" (audiences pinned to the AuthConfig's clients)", hydraOtherClient, r.status, r.body)
 		}
 	})
 

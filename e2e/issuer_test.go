@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"strings"
@@ -96,4 +97,22 @@ func tamper(t testing.TB, tok, claim string, value any) string {
 	b, _ := json.Marshal(c)
 	parts[1] = base64.RawURLEncoding.EncodeToString(b)
 	return strings.Join(parts, ".")
+}
+
+// parseJWTUnverified reads a token's claims for a test's assertions; the
+// gateway or the check-server already verified it.
+func parseJWTUnverified(tok string) (map[string]any, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("not a JWS compact token")
+	}
+	p, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(p, &claims); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	return claims, nil
 }

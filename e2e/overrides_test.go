@@ -21,10 +21,13 @@ package e2e
 // | the dashboard VirtualService           | kubeflow/centraldashboard            | standInDashboardVS + the emitted logout patch | not emitted: the dashboard owns it; the patch is applied as kustomize would |
 // | the dashboard                          | centraldashboard.kubeflow:80         | an echo server                          | shows what the upstream receives           |
 // | check-server listen.http / listen.ops  | :8080 / :8081                        | 127.0.0.1:<free>                        | listen address                             |
-// | check-server listen.grpc               | :9000                                | "" (off)                                | the front speaks the HTTP protocol only   |
+// | check-server listen.grpc               | :9000                                | 127.0.0.1:<free>, or "" (off) when the provider is HTTP | listen address           |
 // | check-server oauth2Proxy.url           | http://oauth2-proxy.<ns>.svc.cluster.local[:port] | the loopback oauth2-proxy (registry) | cluster DNS                         |
 // | check-server kubernetes.tokenReview    | enabled, in-cluster API server       | disabled                                | no Kubernetes API here                     |
-// | Istio ingress gateway                  | Envoy                                | the front (front_test.go)               | Envoy does not run here                    |
+// | Istio ingress gateway                  | Envoy with istiod's xDS              | internal/gateway on istiod-xds's output (gateway_test.go) | Envoy does not run here    |
+// | the Gateway kubeflow/kubeflow-gateway  | kubeflow/manifests                   | standInGateway below                    | not emitted: Kubeflow's install owns it    |
+// | the gateway pod's labels               | the istio-ingressgateway Deployment  | standInGatewayPodLabels: the selector + Istio's defaults | not emitted: Istio's install |
+// | Services of Dex and the dashboard      | their installs                       | standInServices below                   | not emitted; istiod needs them for clusters |
 // | the corporate IdP (Hydra flows)        | Keycloak/Entra/Okta/…                | Ory Hydra v2.3.0, in memory, its clients registered by the test, a login/consent/logout app accepting over the admin API | an OpenID-certified provider that runs here |
 // | the oauth2-proxy client's token lifetimes (Hydra) | the IdP's (Hydra's own: 60 s) | 5 s (client lifespans), idTokenLifetime: 5s | see a token expire without waiting 60 s |
 // | oauth2_proxy.cfg cookie_refresh (TestHydraRefreshRefusedOrBroken only) | the derived 2.5s | 59m (E2E_MUTATE) | what the old fixed default does |
@@ -34,6 +37,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -121,13 +125,51 @@ func standInDashboardVS(namespace, name, gateway string) map[string]any {
 	}
 }
 
-type checkServerListen struct{ httpPort string }
+// standInServices are the Services the routes name that the function does
+// not emit (istiod makes a cluster only for a known Service).
+func standInServices() []map[string]any {
+	svc := func(ns, name string, port int) map[string]any {
+		return map[string]any{"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"namespace": ns, "name": name},
+			"spec": map[string]any{"selector": map[string]any{"app": name},
+				"ports": []any{map[string]any{"name": "http", "port": port, "protocol": "TCP"}}}}
+	}
+	return []map[string]any{svc("auth", "dex", 5556), svc("kubeflow", "centraldashboard", 80)}
+}
+
+// standInGatewayPodLabels are the ingress gateway pod's labels: the
+// AuthConfig's selector plus those Istio's gateway chart sets, which
+// Kubeflow's Gateway selects on.
+func standInGatewayPodLabels(selector map[string]string) map[string]string {
+	l := map[string]string{"app": "istio-ingressgateway", "istio": "ingressgateway"}
+	for k, v := range selector {
+		l[k] = v
+	}
+	return l
+}
+
+// standInGateway is Kubeflow's Gateway: HTTP on port 80, every host.
+func standInGateway(nsName string, podLabels map[string]string) map[string]any {
+	ns, name, _ := strings.Cut(nsName, "/")
+	sel := map[string]any{}
+	if v, ok := podLabels["istio"]; ok {
+		sel["istio"] = v
+	}
+	return map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+		"metadata": map[string]any{"namespace": ns, "name": name},
+		"spec": map[string]any{"selector": sel, "servers": []any{map[string]any{
+			"port":  map[string]any{"number": 80, "name": "http", "protocol": "HTTP"},
+			"hosts": []any{"*"},
+		}}}}
+}
+
+type checkServerListen struct{ httpPort, grpcPort string }
 
 // overrideCheckServerConfig applies the loopback overrides to the emitted
 // check-server config.yaml: listen addresses, oauth2Proxy.url through the
 // registry (cluster DNS), TokenReview off. It returns the port the emitted
 // config listened on for HTTP, to check the Service against.
-func overrideCheckServerConfig(emitted, httpAddr, opsAddr string, registry map[string]string) (string, checkServerListen, error) {
+func overrideCheckServerConfig(emitted, httpAddr, opsAddr, grpcAddr string, registry map[string]string) (string, checkServerListen, error) {
 	var cfg map[string]any
 	if err := yaml.Unmarshal([]byte(emitted), &cfg); err != nil {
 		return "", checkServerListen{}, fmt.Errorf("the emitted check-server config.yaml: %w", err)
@@ -138,7 +180,9 @@ func overrideCheckServerConfig(emitted, httpAddr, opsAddr string, registry map[s
 	}
 	emittedHTTP, _ := listen["http"].(string)
 	_, port, _ := net.SplitHostPort(emittedHTTP)
-	listen["http"], listen["ops"], listen["grpc"] = httpAddr, opsAddr, ""
+	emittedGRPC, _ := listen["grpc"].(string)
+	_, grpcPort, _ := net.SplitHostPort(emittedGRPC)
+	listen["http"], listen["ops"], listen["grpc"] = httpAddr, opsAddr, grpcAddr
 	if o, ok := cfg["oauth2Proxy"].(map[string]any); ok {
 		if u, _ := o["url"].(string); u != "" {
 			pu, err := url.Parse(u)
@@ -163,5 +207,5 @@ func overrideCheckServerConfig(emitted, httpAddr, opsAddr string, registry map[s
 		}
 	}
 	b, err := yaml.Marshal(cfg)
-	return string(b), checkServerListen{httpPort: port}, err
+	return string(b), checkServerListen{httpPort: port, grpcPort: grpcPort}, err
 }

@@ -66,6 +66,7 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 			}))
 		}
 	}
+	out.add(identityHeaderFilter(s))
 	mesh := s.Istio.Mesh
 	comp := Component{
 		Name:      "istio-external-auth",
@@ -123,12 +124,13 @@ func extensionProvider(s api.Spec) (*yaml.RNode, error) {
 				Timeout: durationpb.New(timeout),
 				// oauth2-proxy needs the session cookie; it answers with the
 				// ID token as Authorization, which RequestAuthentication then
-				// verifies and maps to the identity headers. A session it
-				// refreshed comes back as set-cookie on the allow: without it
-				// the browser keeps the old cookie, whose refresh token Dex
+				// verifies and maps to the identity headers: the only header
+				// an upstream needs from the answer. A session it refreshed
+				// comes back as set-cookie on the allow: without it the
+				// browser keeps the old cookie, whose refresh token the IdP
 				// has rotated, and the next refresh logs the user out.
 				IncludeRequestHeadersInCheck: []string{"authorization", "cookie"},
-				HeadersToUpstreamOnAllow:     []string{"authorization", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-user"},
+				HeadersToUpstreamOnAllow:     []string{"authorization"},
 				HeadersToDownstreamOnAllow:   []string{"set-cookie"},
 				HeadersToDownstreamOnDeny:    []string{"content-type", "set-cookie"},
 			}}
