@@ -97,7 +97,7 @@ func (s *Server) waitEstablished(ctx context.Context, name string) error {
 		if err == nil {
 			var crd struct {
 				Spec struct {
-					Group    string `json:"group"`
+					Group    string                `json:"group"`
 					Names    struct{ Kind string } `json:"names"`
 					Versions []struct {
 						Name   string `json:"name"`
