@@ -31,6 +31,7 @@ func Validate(c AuthConfig) FieldErrors {
 	validateIstio(s.Istio, &errs)
 	validateLogout(s.Logout, s.PublicPaths, public, &errs)
 	validateAuthorizer(s, &errs)
+	validateInClusterIssuers(s, &errs)
 	return errs.sorted()
 }
 
