@@ -87,10 +87,11 @@ type env struct {
 
 func (e *env) spec() map[string]any { return e.ac["spec"].(map[string]any) }
 
-// newEnv renders the loopback AuthConfig, boots Dex, oauth2-proxy (and the
-// check-server when authorizer is check-server) from the rendered output, and
-// serves the front. Every process is stopped by PID when the test ends.
-func newEnv(t *testing.T, authorizer string) *env {
+// newEnv renders the loopback AuthConfig (changed by edits), boots Dex,
+// oauth2-proxy (and the check-server when authorizer is check-server) from
+// the rendered output, and serves the front. Every process is stopped by
+// PID when the test ends.
+func newEnv(t *testing.T, authorizer string, edits ...func(ac map[string]any)) *env {
 	need := []string{"authconfig-fn", "oauth2-proxy", "dex"}
 	if authorizer == "check-server" {
 		need = append(need, "check-server")
@@ -108,6 +109,9 @@ func newEnv(t *testing.T, authorizer string) *env {
 	e.dexAddr = hostPort(dexPort)
 	e.issuer = newTestIssuer(t, lg)
 	e.ac = loopbackAuthConfig(frontPort, dexPort, e.issuer, authorizer)
+	for _, edit := range edits {
+		edit(e.ac)
+	}
 	e.issuerURL = e.spec()["dex"].(map[string]any)["issuerURL"].(string)
 	o := e.spec()["oauth2Proxy"].(map[string]any)
 	e.clientID = o["clientID"].(string)
