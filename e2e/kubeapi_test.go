@@ -13,7 +13,7 @@ import (
 	"meshauth.dev/meshauth/internal/kubeapi"
 )
 
-// Flow 7 (docs/e2e.md): the cluster's own service-account issuer as a
+// Flow 8 (docs/e2e.md): the cluster's own service-account issuer as a
 // machine issuer, on a real kube-apiserver (internal/kubeapi). A pod's
 // projected token — here from the TokenRequest API, as the kubelet gets it
 // — is a bearer token at the gateway. The issuer serves its JWKS only to
