@@ -18,7 +18,21 @@ import (
 // must leave this list, and a new case the CRD lets through must be added
 // here with its reason, or the CRD taught to refuse it (fn/api/schema_rules.go,
 // then `make crd`). docs/crd-validation.md shows the same list.
-var functionOnly = map[string]string{}
+var functionOnly = map[string]string{
+	"31-huge":                        "the function's 1 MiB input limit; the API server takes requests up to 3 MiB",
+	"40-function-config-other-kind":  "no AuthConfig in it: the function config is another function's",
+	"41-two-authconfigs":             "each AuthConfig is valid; two in one package without a function config is a package-level ambiguity",
+	"42-no-authconfig":               "no AuthConfig in it",
+	"43-empty-list":                  "no AuthConfig in it",
+	"44-components-dir-escape":       "an annotation (meshauth.dev/components-dir): a CRD cannot constrain metadata.annotations",
+	"45-bad-output-annotation":       "an annotation (meshauth.dev/output): a CRD cannot constrain metadata.annotations",
+	"46-provider-name-collision":     "a clash with the mesh config in the package (another object)",
+	"47-mesh-not-yaml":               "the mesh config in the package (another object) is not YAML",
+	"48-dex-config-not-yaml":         "Dex's config in the package (another object) is not YAML",
+	"49-dex-deployment-no-container": "Dex's Deployment in the package (another object) lacks the container",
+	"50-mesh-providers-not-a-list":   "the mesh config in the package (another object) is malformed",
+	"51-dex-clients-not-a-list":      "Dex's config in the package (another object) is malformed",
+}
 
 // extraBad are refused AuthConfigs that are not in testdata/bad: the
 // golden cases the function refuses, and the in-cluster issuer that nobody
