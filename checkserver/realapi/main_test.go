@@ -14,7 +14,13 @@ import (
 	"meshauth.dev/meshauth/internal/kubeapi"
 )
 
-func TestMain(m *testing.M) { os.Exit(kubeapi.Main(m)) }
+func TestMain(m *testing.M) {
+	code := kubeapi.Main(m)
+	if fx.dir != "" {
+		os.RemoveAll(fx.dir)
+	}
+	os.Exit(code)
+}
 
 // The fixture: the check-server ServiceAccount and RBAC exactly as the
 // function emits them (the check-server golden case, applied for real), a
@@ -39,6 +45,7 @@ type fixture struct {
 
 var fx struct {
 	once sync.Once
+	dir  string // the own-token files; outlives every test
 	f    *fixture
 	err  error
 }
@@ -48,7 +55,11 @@ func setup(t *testing.T) (*fixture, context.Context) {
 	s := kubeapi.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
-	fx.once.Do(func() { fx.f, fx.err = newFixture(ctx, s, t.TempDir()) })
+	fx.once.Do(func() {
+		if fx.dir, fx.err = os.MkdirTemp("", "realapi-"); fx.err == nil {
+			fx.f, fx.err = newFixture(ctx, s, fx.dir)
+		}
+	})
 	if fx.err != nil {
 		t.Fatal(fx.err)
 	}

@@ -58,7 +58,8 @@ func (s *Server) do(ctx context.Context, c *http.Client, token, method, path, co
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
+	// jwk-set+json: the issuer's /openid/v1/jwks answers 406 without it.
+	req.Header.Set("Accept", "application/json, application/jwk-set+json")
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
 	}
