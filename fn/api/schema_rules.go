@@ -35,15 +35,6 @@ const (
 
 var defaults = Defaulted(AuthConfig{Spec: Spec{PublicURL: "https://kubeflow.example.com"}}).Spec
 
-// dexIssuerPrefix and dexIssuerSuffix surround the Dex namespace in the
-// default Dex issuer URL.
-var dexIssuerPrefix, dexIssuerSuffix = func() (string, string) {
-	const ns = "dexnamespace"
-	d := Defaulted(AuthConfig{Spec: Spec{Dex: &Dex{Namespace: ns}}}).Spec.Dex.IssuerURL
-	before, after, _ := strings.Cut(d, ns)
-	return before, after
-}()
-
 // or is the CEL value of an optional string field chain, or def when it is
 // absent or empty (as Defaulted does).
 func or(chain, def string) string {
@@ -67,20 +58,8 @@ func optional(re string) string {
 	return "^(" + strings.TrimSuffix(strings.TrimPrefix(re, "^"), "$") + ")?$"
 }
 
-// CEL expressions for the effective (defaulted) values cross-field rules use.
-var (
-	celPublicSecure = "self.?oauth2Proxy.?cookie.?secure.orValue(self.publicURL.startsWith('https://'))"
-	celAuthorizer   = or("self.?authorizer", defaults.Authorizer)
-	celDexOn        = "(has(self.dex) || self.?oidc.?issuerURL.orValue('') == '')"
-	celDexIssuer    = fmt.Sprintf("(self.?dex.?issuerURL.orValue('') != '' ? self.dex.issuerURL : %s + %s + %s)",
-		quote(dexIssuerPrefix), or("self.?dex.?namespace", defaults.Dex.Namespace), quote(dexIssuerSuffix))
-	celLoginIssuer = fmt.Sprintf("(self.?oidc.?issuerURL.orValue('') != '' ? self.oidc.issuerURL : %s)", celDexIssuer)
-	celPublicPaths = fmt.Sprintf("(has(self.publicPaths) ? self.publicPaths : (%s ? %s : []))", celDexOn, celList(defaults.PublicPaths))
-	celScopes      = fmt.Sprintf("self.?oidc.?scopes.orValue(%s)", celList(defaults.OIDC.Scopes))
-	celInCluster   = func(v string) string {
-		return fmt.Sprintf("(isURL(%s) && url(%s).getHostname() in %s)", v, v, celList(InClusterAPIServerHosts))
-	}
-)
+// celPublicSecure is the effective cookie.secure (defaulted from the scheme).
+var celPublicSecure = "self.?oauth2Proxy.?cookie.?secure.orValue(self.publicURL.startsWith('https://'))"
 
 // A URL rule as checkURL: absolute http(s) with a host; withQuery allows a query.
 func urlRule(what string, withQuery bool) rule {
