@@ -2,7 +2,6 @@ package generators
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -98,7 +97,7 @@ func CheckServerConfig(s api.Spec) config.Config {
 			UserClaim:   m.UserClaim,
 			GroupsClaim: h.Groups.Claim,
 		}
-		if inCluster(m.Issuer) {
+		if api.InClusterAPIServer(m.Issuer) {
 			// The cluster's own issuer serves its keys behind the cluster CA
 			// and wants the pod's token: the gap Istio cannot close.
 			is.CAFile = config.InClusterCAFile
@@ -131,15 +130,6 @@ func CheckServerConfig(s api.Spec) config.Config {
 	cfg.APIRoutes = s.OAuth2Proxy.APIRoutes
 	cfg.SkipAuthPaths = append([]string{"/oauth2/"}, s.PublicPaths...)
 	return cfg.WithDefaults()
-}
-
-func inCluster(issuer string) bool {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	return h == "kubernetes.default.svc" || h == "kubernetes.default.svc.cluster.local" || h == "kubernetes.default"
 }
 
 func checkServerDeployment(s api.Spec, cfg string) *appsv1.Deployment {

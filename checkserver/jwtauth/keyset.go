@@ -273,7 +273,8 @@ func (ks *RemoteKeySet) getJSON(ctx context.Context, uri string, v any) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/json")
+	// The API server's /openid/v1/jwks answers 406 unless jwk-set+json is acceptable.
+	req.Header.Set("Accept", "application/json, application/jwk-set+json")
 	if ks.opts.BearerTokenFile != "" {
 		tok, err := os.ReadFile(ks.opts.BearerTokenFile)
 		if err != nil {

@@ -113,7 +113,13 @@ func (c *Client) Review(ctx context.Context, token string) (authn.Identity, erro
 	// The API server answers a create with 201 Created; 200 is accepted too.
 	// 401/403 mean check-server's own credentials or RBAC are wrong: that is
 	// an outage, not a verdict on the caller's token.
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+	switch resp.StatusCode {
+	case http.StatusCreated, http.StatusOK:
+	case http.StatusForbidden:
+		return authn.Identity{}, authn.Unavailable("TokenReview answered 403: check-server's ServiceAccount may not create tokenreviews; bind it to the ClusterRole system:auth-delegator (or one with create on authentication.k8s.io/tokenreviews)")
+	case http.StatusUnauthorized:
+		return authn.Identity{}, authn.Unavailable("TokenReview answered 401: the API server does not accept check-server's own token (kubernetes.tokenReview.tokenFile)")
+	default:
 		return authn.Identity{}, authn.Unavailable(fmt.Sprintf("TokenReview answered status %d", resp.StatusCode))
 	}
 	var out authv1.TokenReview

@@ -48,6 +48,47 @@ func CRD() ([]byte, error) {
 }
 
 func schemaFor(t reflect.Type, path string) map[string]any {
+	s := typeSchema(t, path)
+	if p, ok := patterns[path]; ok {
+		s["pattern"] = p
+	}
+	if n, ok := minItems[path]; ok {
+		s["minItems"] = n
+	}
+	if n, ok := minLength[path]; ok {
+		s["minLength"] = n
+	}
+	if lt, ok := listTypes[path]; ok {
+		s["x-kubernetes-list-type"] = lt.Type
+		if len(lt.Keys) > 0 {
+			s["x-kubernetes-list-map-keys"] = lt.Keys
+		}
+	}
+	if rs := rules[path]; len(rs) > 0 {
+		var v []any
+		for _, r := range rs {
+			v = append(v, map[string]any{"rule": r.Rule, "message": r.Message})
+		}
+		s["x-kubernetes-validations"] = v
+	}
+	switch s["type"] {
+	case "string":
+		s["maxLength"] = maxStringLength
+		if n, ok := maxLength[path]; ok {
+			s["maxLength"] = n
+		}
+	case "array":
+		s["maxItems"] = maxListItems
+		if n, ok := maxItems[path]; ok {
+			s["maxItems"] = n
+		}
+	}
+	return s
+}
+
+// typeSchema is the schema of the Go type alone: list items are at
+// path + "[]", map values at path + "{}".
+func typeSchema(t reflect.Type, path string) map[string]any {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -73,9 +114,9 @@ func schemaFor(t reflect.Type, path string) map[string]any {
 		}
 		return s
 	case reflect.Map:
-		return map[string]any{"type": "object", "additionalProperties": schemaFor(t.Elem(), path)}
+		return map[string]any{"type": "object", "additionalProperties": schemaFor(t.Elem(), path+"{}")}
 	case reflect.Slice:
-		return map[string]any{"type": "array", "items": schemaFor(t.Elem(), path)}
+		return map[string]any{"type": "array", "items": schemaFor(t.Elem(), path+"[]")}
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}
 	case reflect.Int32, reflect.Int64, reflect.Int:

@@ -31,6 +31,7 @@ func Validate(c AuthConfig) FieldErrors {
 	validateLogout(s.Logout, s.PublicPaths, public, &errs)
 	validateAuthorizer(s, &errs)
 	validateProvider(s, &errs)
+	validateInClusterIssuers(s, &errs)
 	return errs.sorted()
 }
 
@@ -194,7 +195,7 @@ func validateOAuth2Proxy(p OAuth2Proxy, public *url.URL, oidc OIDC, errs *FieldE
 
 func validateCookie(c Cookie, public *url.URL, oidc OIDC, errs *FieldErrors) {
 	const at = "spec.oauth2Proxy.cookie"
-	if !regexp.MustCompile(`^[!#$%&'*+\-.^_|~0-9A-Za-z]+$`).MatchString(c.Name) {
+	if !cookieNameRE.MatchString(c.Name) {
 		errs.add(at+".name", "must be a cookie name of letters, digits and !#$%%&'*+-.^_|~ (got %q)", c.Name)
 	}
 	expire := checkDuration(at+".expire", c.Expire, false, errs)
@@ -233,6 +234,8 @@ func validateCookie(c Cookie, public *url.URL, oidc OIDC, errs *FieldErrors) {
 	}
 }
 
+var cookieNameRE = regexp.MustCompile(`^[!#$%&'*+\-.^_|~0-9A-Za-z]+$`)
+
 var headerName = regexp.MustCompile(`^[a-z0-9!#$%&'*+\-.^_|~]+$`)
 
 func validateIdentityHeaders(h IdentityHeaders, errs *FieldErrors) {
@@ -261,12 +264,12 @@ func validateIdentityHeaders(h IdentityHeaders, errs *FieldErrors) {
 	}
 }
 
+// reservedHeaders are owned by the gateway or oauth2-proxy, as are the
+// x-envoy- and x-auth-request- prefixes (the CRD says the same).
+var reservedHeaders = []string{"authorization", "cookie", "host", ":path", "content-length", "x-forwarded-for"}
+
 func reserved(h string) bool {
-	switch h {
-	case "authorization", "cookie", "host", ":path", "content-length", "x-forwarded-for":
-		return true
-	}
-	return strings.HasPrefix(h, "x-envoy-") || strings.HasPrefix(h, "x-auth-request-")
+	return contains(reservedHeaders, h) || strings.HasPrefix(h, "x-envoy-") || strings.HasPrefix(h, "x-auth-request-")
 }
 
 func validateMachineIssuers(ms []MachineIssuer, oidcIssuer string, errs *FieldErrors) {

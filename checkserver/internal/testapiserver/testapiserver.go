@@ -3,6 +3,12 @@
 // protocol exactly: POST application/json TokenReview to
 // /apis/authentication.k8s.io/v1/tokenreviews with the caller's bearer
 // token, answered 201 Created with the object and its status filled in.
+//
+// The real kube-apiserver (internal/kubeapi) judges real tokens in
+// checkserver/realapi: audiences, expiry, deleted ServiceAccounts, RBAC on
+// check-server's own account. This stand-in stays for what a lone API
+// server cannot be made to do on demand — answer 5xx, count calls — and for
+// the fast unit tests of the decision logic, which run without the binaries.
 package testapiserver
 
 import (
