@@ -2,6 +2,7 @@ package realapi
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -32,7 +33,7 @@ const (
 	audience    = "check-server"
 	tokenSecs   = 600 // TokenRequest's minimum
 	testTimeout = 2 * time.Minute
-	golden      = "../../testdata/cases/check-server/resources.golden.yaml"
+	golden      = "../../testdata/cases/check-server/components.golden.yaml" // the component files as items (resources mode without the install refuses)
 )
 
 type fixture struct {
@@ -101,7 +102,7 @@ func newFixture(ctx context.Context, s *kubeapi.Server, dir string) (*fixture, e
 		}
 	}
 	if f.emittedSA == "" {
-		return nil, os.ErrNotExist
+		return nil, fmt.Errorf("%s holds no check-server ServiceAccount", golden)
 	}
 	if err := s.EnsureNamespace(ctx, ns); err != nil {
 		return nil, err

@@ -189,12 +189,14 @@ var rules = map[string][]rule{
 	"spec.oauth2Proxy.image":            {imageRule},
 	"spec.checkServer.image":            {imageRule},
 	"spec.oauth2Proxy.apiRoutes[]":      {{"''.matches(self) || !''.matches(self)", "must be a valid regular expression (RE2)"}},
-	"spec.oauth2Proxy.cookie":           {{"duration(" + or("self.?refresh", defaults.OAuth2Proxy.Cookie.Refresh) + ") < duration(" + or("self.?expire", defaults.OAuth2Proxy.Cookie.Expire) + ")", "refresh must be shorter than expire, or 0s to disable refresh"}},
-	"spec.oauth2Proxy.cookie.expire":    {durationRule(false, "")},
-	"spec.oauth2Proxy.cookie.refresh":   {durationRule(true, "")},
+	// Only when both are written: the defaulted refresh follows the provider
+	// profile's ID-token lifetime, which a schema cannot see.
+	"spec.oauth2Proxy.cookie":         {{"!has(self.refresh) || !has(self.expire) || duration(self.refresh) < duration(self.expire)", "refresh must be shorter than expire, or 0s to disable refresh"}},
+	"spec.oauth2Proxy.cookie.expire":  {durationRule(false, "")},
+	"spec.oauth2Proxy.cookie.refresh": {durationRule(true, "")},
 	"spec.oauth2Proxy.sessionStore": {
 		{or("self.?type", defaults.OAuth2Proxy.SessionStore.Type) + " != 'cookie' || !has(self.redis)", "redis is set but type is cookie: set type: redis or remove redis"},
-		{or("self.?type", defaults.OAuth2Proxy.SessionStore.Type) + " != 'redis' || self.?redis.?address.orValue('') != ''", "redis.address is required with type redis, e.g. redis://redis.oauth2-proxy.svc.cluster.local:6379"},
+		{or("self.?type", defaults.OAuth2Proxy.SessionStore.Type) + " != 'redis' || self.?redis.?address.orValue('') != '' || has(self.redis) && (has(self.redis.sentinel) || has(self.redis.cluster))", "type redis needs redis.address (e.g. redis://redis.oauth2-proxy.svc.cluster.local:6379), redis.sentinel or redis.cluster"},
 	},
 	"spec.oauth2Proxy.sessionStore.redis.address": {{"isURL(self) && url(self).getScheme() in ['redis', 'rediss'] && url(self).getHost() != '' && !self.contains('@')",
 		"must be redis://host:port or rediss://host:port without a password; use passwordSecretRef"}},
