@@ -158,14 +158,17 @@ func (r *Runner) startStack(ctx context.Context) (*stack, error) {
 		return nil, err
 	}
 
-	// oauth2-proxy, access and auth logs off.
+	// oauth2-proxy, access and auth logs off. The emitted config has no
+	// skip_jwt_bearer_tokens (under the CUSTOM policy a bearer never reaches
+	// oauth2-proxy); the bench turns it on for the "oauth2-proxy verifies the
+	// bearer" row, what a user would otherwise run for machine clients.
 	o2pPath := filepath.Join(dir, "oauth2_proxy.cfg")
 	if err := os.WriteFile(o2pPath, []byte(o2pCfg), 0o600); err != nil {
 		return nil, err
 	}
 	s.o2p, err = r.startProc("oauth2-proxy", dir, r.bin("oauth2-proxy"), []string{
 		"--config=" + o2pPath, "--http-address=" + s.o2pAddr, "--metrics-address=" + o2pMetrics,
-		"--request-logging=false", "--auth-logging=false",
+		"--request-logging=false", "--auth-logging=false", "--skip-jwt-bearer-tokens=true",
 	}, []string{"OAUTH2_PROXY_CLIENT_SECRET=" + benchClientSecret, "OAUTH2_PROXY_COOKIE_SECRET=" + benchCookieSecret})
 	if err != nil {
 		return nil, err
