@@ -38,7 +38,7 @@ func CheckServer(c api.AuthConfig) (Component, error) {
 	var out collect
 	out.addWorkload(checkServerDeployment(s, cfgText), checkServerConfigFile, cfgText,
 		corev1.ServicePort{Name: "http", Port: CheckServerHTTPPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP},
-		corev1.ServicePort{Name: "grpc", Port: CheckServerGRPCPort, TargetPort: intstr.FromString("grpc"), Protocol: corev1.ProtocolTCP, AppProtocol: ptr("grpc")},
+		corev1.ServicePort{Name: "grpc", Port: CheckServerGRPCPort, TargetPort: intstr.FromString("grpc"), Protocol: corev1.ProtocolTCP, AppProtocol: new("grpc")},
 	)
 	// TokenReview needs create on tokenreviews; fetching the cluster's
 	// service-account JWKS needs the issuer-discovery role.

@@ -66,7 +66,7 @@ func oauth2ProxyDeployment(s api.Spec, cfg string) *appsv1.Deployment {
 		env = append(env, secretEnv("OAUTH2_PROXY_REDIS_PASSWORD", *r.PasswordSecretRef))
 	}
 	dep := workload(p.Namespace, oauth2ProxyName, p.Replicas, cfg, "/etc/oauth2-proxy", corev1.PodSpec{
-		AutomountServiceAccountToken: ptr(false),
+		AutomountServiceAccountToken: new(false),
 	}, corev1.Container{
 		Image: p.Image,
 		Args:  []string{"--config=/etc/oauth2-proxy/" + configFile},
