@@ -150,7 +150,6 @@ func def(field *string, value string) {
 	}
 }
 
-
 // dnsLabel turns a host into something usable in an object name.
 func dnsLabel(host string) string {
 	var b strings.Builder

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
@@ -163,7 +164,7 @@ func Identity(n *yaml.RNode) string {
 }
 
 func identity(apiVersion, kind, namespace, name string) string {
-	group, _ := splitAPIVersion(apiVersion)
+	group, _ := resid.ParseGroupVersion(apiVersion)
 	return group + "|" + kind + "|" + namespace + "|" + name
 }
 
