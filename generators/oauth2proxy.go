@@ -3,7 +3,6 @@ package generators
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 
 	networking "istio.io/api/networking/v1alpha3"
 	appsv1 "k8s.io/api/apps/v1"
@@ -120,5 +119,3 @@ func hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

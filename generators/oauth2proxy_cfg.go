@@ -3,6 +3,7 @@ package generators
 import (
 	"bytes"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -81,8 +82,8 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		CodeChallenge:    "S256",
 		EmailDomains:     p.EmailDomains,
 		WhitelistDomains: []string{public.Host},
-		HTTPAddress:      "0.0.0.0:" + itoa(oauth2ProxyPort),
-		MetricsAddress:   "0.0.0.0:" + itoa(oauth2ProxyMetricsPort),
+		HTTPAddress:      "0.0.0.0:" + strconv.Itoa(oauth2ProxyPort),
+		MetricsAddress:   "0.0.0.0:" + strconv.Itoa(oauth2ProxyMetricsPort),
 		// oauth2-proxy trusts no client X-Forwarded-* header (X-Forwarded-Uri
 		// would choose the path its routes match): it is reached through the
 		// gateway's /oauth2/ route and the ext_authz check, whose path and

@@ -80,18 +80,18 @@ func (r *run) dexConfig(o *object, field, text string) {
 	}
 	for i, g := range c.OAuth2.GrantTypes {
 		if !slices.Contains(dexGrantTypes, g) {
-			add("oauth2.grantTypes["+itoa(i)+"]", "unknown grant type "+strconv.Quote(g))
+			add("oauth2.grantTypes["+strconv.Itoa(i)+"]", "unknown grant type "+strconv.Quote(g))
 		}
 	}
 	for i, t := range c.OAuth2.ResponseTypes {
 		if !slices.Contains(dexResponseTypes, t) {
-			add("oauth2.responseTypes["+itoa(i)+"]", "unknown response type "+strconv.Quote(t))
+			add("oauth2.responseTypes["+strconv.Itoa(i)+"]", "unknown response type "+strconv.Quote(t))
 		}
 	}
 
 	connectorIDs := map[string]bool{}
 	for i, cn := range c.Connectors {
-		p := "connectors[" + itoa(i) + "]"
+		p := "connectors[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(dexConnectorTypes, cn.Type) {
 			add(p+".type", "unknown connector type "+strconv.Quote(cn.Type))
 		}
@@ -115,16 +115,16 @@ func (r *run) dexConfig(o *object, field, text string) {
 	}
 	for i, p := range c.StaticPasswords {
 		if p.Hash == "" && p.HashFromEnv == "" {
-			add("staticPasswords["+itoa(i)+"]", "hash or hashFromEnv required")
+			add("staticPasswords["+strconv.Itoa(i)+"]", "hash or hashFromEnv required")
 		}
 		if p.Email == "" {
-			add("staticPasswords["+itoa(i)+"].email", "required")
+			add("staticPasswords["+strconv.Itoa(i)+"].email", "required")
 		}
 	}
 
 	clientIDs := map[string]bool{}
 	for i, cl := range c.StaticClients {
-		p := "staticClients[" + itoa(i) + "]"
+		p := "staticClients[" + strconv.Itoa(i) + "]"
 		if cl.ID == "" && cl.IDEnv == "" {
 			add(p, "id or idEnv required")
 		}
@@ -139,7 +139,7 @@ func (r *run) dexConfig(o *object, field, text string) {
 		}
 		for j, u := range cl.RedirectURIs {
 			if !isAbsoluteOrRootedURI(u) {
-				add(p+".redirectURIs["+itoa(j)+"]", "must be an absolute URL or start with /")
+				add(p+".redirectURIs["+strconv.Itoa(j)+"]", "must be an absolute URL or start with /")
 			}
 		}
 	}

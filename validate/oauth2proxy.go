@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -49,10 +50,10 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 		return
 	}
 	add := func(key, msg string) { r.add(o, field+"."+key, msg) }
-	known := sortedKeys(oauth2ProxyOptions)
+	known := slices.Sorted(maps.Keys(oauth2ProxyOptions))
 	durations := map[string]time.Duration{}
 	strs := map[string]string{}
-	for _, key := range sortedKeys(cfg) {
+	for _, key := range slices.Sorted(maps.Keys(cfg)) {
 		kind, ok := oauth2ProxyOptions[key]
 		if !ok {
 			add(key, unknownOptionMessage(key, known))
@@ -82,7 +83,7 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 			}
 			for i, e := range l {
 				if _, ok := e.(string); !ok {
-					add(key+"["+itoa(i)+"]", "must be a string, not "+tomlType(e))
+					add(key+"["+strconv.Itoa(i)+"]", "must be a string, not "+tomlType(e))
 				}
 			}
 		case optDuration:
@@ -123,7 +124,7 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 		for i, e := range l {
 			s, _ := e.(string)
 			if err := checkRoute(key, s); err != "" {
-				add(key+"["+itoa(i)+"]", err)
+				add(key+"["+strconv.Itoa(i)+"]", err)
 			}
 		}
 	}
