@@ -43,11 +43,7 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 	if results, ok = pl.apply(out); !ok {
 		return results, false
 	}
-	items, err := out.objects()
-	if err != nil {
-		return fn.Results{{Severity: fn.Error, Message: err.Error()}}, false
-	}
-	rl.Items = items
+	rl.Items = out.objects()
 	return results, true
 }
 
