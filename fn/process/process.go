@@ -69,7 +69,7 @@ func (p Processor) plan(fc *fn.KubeObject, items fn.KubeObjects) (*plan, fn.Resu
 	if mode == "" {
 		m, err := detectMode(cfgObj)
 		if err != nil {
-			results = append(results, &fn.Result{Severity: fn.Error, Message: err.Error()})
+			results = append(results, fn.ErrorResult(err))
 		}
 		mode = m
 	}
@@ -82,7 +82,7 @@ func (p Processor) plan(fc *fn.KubeObject, items fn.KubeObjects) (*plan, fn.Resu
 	}
 	comps, err := generators.All(c)
 	if err != nil {
-		return nil, fn.Results{{Severity: fn.Error, Message: "generating components: " + err.Error()}}, false
+		return nil, fn.Results{fn.GeneralResult("generating components: "+err.Error(), fn.Error)}, false
 	}
 	return &plan{mode: mode, dir: dir, cfg: cfgObj, c: c, comps: comps}, nil, true
 }
@@ -111,7 +111,7 @@ func (pl *plan) apply(out *stream) (fn.Results, bool) {
 		results, err = out.components(pl.comps, pl.dir, pl.c.Metadata.Name)
 	}
 	if err != nil {
-		return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
+		return append(results, fn.ErrorResult(err)), false
 	}
 	if hasError(results) {
 		return results, false
@@ -119,7 +119,7 @@ func (pl *plan) apply(out *stream) (fn.Results, bool) {
 	if pl.c.Spec.Istio.ManagedBy == api.ManagedByExternal {
 		r, err := externalIstio(pl.c)
 		if err != nil {
-			return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
+			return append(results, fn.ErrorResult(err)), false
 		}
 		results = append(results, r)
 	}
@@ -127,7 +127,7 @@ func (pl *plan) apply(out *stream) (fn.Results, bool) {
 	// is checked against the upstream schemas before the list is touched.
 	if problems := validate.Objects(out.changed()); len(problems) > 0 {
 		for _, pr := range problems {
-			results = append(results, &fn.Result{Severity: fn.Error, Message: "generated output is invalid (a meshauth bug, please report it): " + pr.String()})
+			results = append(results, fn.GeneralResult("generated output is invalid (a meshauth bug, please report it): "+pr.String(), fn.Error))
 		}
 		return results, false
 	}

@@ -160,7 +160,7 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 		for _, f := range files {
 			s.entries = append(s.entries, &entry{node: f})
 		}
-		results = append(results, &fn.Result{Severity: fn.Info, Message: fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen))})
+		results = append(results, fn.GeneralResult(fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen)), fn.Info))
 	}
 	return results, nil
 }
