@@ -3,6 +3,7 @@ package api
 import (
 	"strings"
 
+	csconfig "meshauth.dev/meshauth/checkserver/config"
 	"meshauth.dev/meshauth/internal/versions"
 )
 
@@ -89,8 +90,8 @@ func defaultOAuth2Proxy(s *Spec) {
 }
 
 func defaultIdentity(s *Spec) {
-	def(&s.IdentityHeaders.User.Header, "kubeflow-userid")
-	def(&s.IdentityHeaders.Groups.Header, "kubeflow-groups")
+	def(&s.IdentityHeaders.User.Header, csconfig.DefaultUserHeader)
+	def(&s.IdentityHeaders.Groups.Header, csconfig.DefaultGroupsHeader)
 
 	for i := range s.MachineIssuers {
 		m := &s.MachineIssuers[i]
