@@ -11,12 +11,6 @@ import (
 // authorization code.
 const CallbackPath = "/oauth2/callback"
 
-// Release is meshauth's own version; the check-server image is tagged with it.
-const Release = "v0.1.0"
-
-// CheckServerImage is the default image of the bundled check-server.
-const CheckServerImage = "ghcr.io/meshauth/check-server:" + Release
-
 // Defaulted returns a copy of c with every unset field filled in. The defaults
 // reproduce the Kubeflow layout (kubeflow/manifests common/oauth2-proxy,
 // common/dex, common/istio), so an empty spec renders what Kubeflow ships,
@@ -138,7 +132,7 @@ func defaultAuthorizer(s *Spec) {
 	def(&g.Format, GroupsJSONBase64)
 	cs := &s.CheckServer
 	def(&cs.Namespace, s.OAuth2Proxy.Namespace)
-	def(&cs.Image, CheckServerImage)
+	def(&cs.Image, versions.CheckServerImage)
 	if cs.Replicas == nil {
 		cs.Replicas = new(int32(2))
 	}
