@@ -62,7 +62,6 @@ func CheckServer(c api.AuthConfig) (Component, error) {
 		}))
 	}
 	return Component{
-		Name:      "check-server",
 		Doc:       "check-server: the bundled ext_authz service verifying tokens and sessions, setting the identity headers",
 		Resources: out.objs,
 	}, out.err

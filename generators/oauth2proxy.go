@@ -49,7 +49,6 @@ func OAuth2Proxy(c api.AuthConfig) (Component, error) {
 		}},
 	}))
 	return Component{
-		Name:      "oauth2-proxy",
 		Doc:       "oauth2-proxy: the login session and the ext_authz check for browser requests",
 		Resources: out.objs,
 	}, out.err
