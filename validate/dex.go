@@ -29,8 +29,15 @@ func (r *run) dexConfig(o *object, field, text string) {
 		r.addAll(o, field, errs)
 		return
 	}
-	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
+	r.dexServer(o, field, &c)
+	r.dexLogin(o, field, &c)
+	r.dexUsers(o, field, &c)
+	r.facts.dex = append(r.facts.dex, dexFacts{obj: o, field: field, issuer: c.Issuer, clients: c.StaticClients})
+}
 
+// dexServer checks the issuer, storage, signer, listeners, expiries and logger.
+func (r *run) dexServer(o *object, field string, c *dexConfig) {
+	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
 	if c.Issuer == "" {
 		add("issuer", "required")
 	} else if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -78,6 +85,11 @@ func (r *run) dexConfig(o *object, field, text string) {
 	if f := c.Logger.Format; f != "" && f != "json" && f != "text" {
 		add("logger.format", "must be json or text")
 	}
+}
+
+// dexLogin checks the OAuth2 grant and response types and the connectors.
+func (r *run) dexLogin(o *object, field string, c *dexConfig) {
+	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
 	for i, g := range c.OAuth2.GrantTypes {
 		if !slices.Contains(dexGrantTypes, g) {
 			add("oauth2.grantTypes["+strconv.Itoa(i)+"]", "unknown grant type "+strconv.Quote(g))
@@ -109,7 +121,11 @@ func (r *run) dexConfig(o *object, field, text string) {
 			add("oauth2.passwordConnector", "no connector with id "+strconv.Quote(pc))
 		}
 	}
+}
 
+// dexUsers checks the static passwords and the static clients.
+func (r *run) dexUsers(o *object, field string, c *dexConfig) {
+	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
 	if !c.EnablePasswordDB && len(c.StaticPasswords) > 0 {
 		add("staticPasswords", "needs enablePasswordDB: true")
 	}
@@ -143,7 +159,6 @@ func (r *run) dexConfig(o *object, field, text string) {
 			}
 		}
 	}
-	r.facts.dex = append(r.facts.dex, dexFacts{obj: o, field: field, issuer: c.Issuer, clients: c.StaticClients})
 }
 
 // dexPluggable checks a {type, config} pair: the type must be known, and
