@@ -261,7 +261,7 @@ func Default() Config {
 	}
 }
 
-// issuerDefaults fills the per-issuer defaults that Default cannot express
+// applyDefaults fills the per-issuer defaults that Default cannot express
 // because issuers are a list.
 func (i *Issuer) applyDefaults() {
 	if len(i.Algorithms) == 0 {
