@@ -112,6 +112,9 @@ func stackMarker(cfg *fn.KubeObject) *fn.KubeObject {
 
 // placeholderConfig is the empty ConfigMap kpt passes as the function config
 // when `kpt fn eval` runs without --fn-config: it means "no config".
+// Broader than the SDK's fn.EmptyFunctionConfig, which also requires the
+// name function-input and a data key present: any data-less v1 ConfigMap
+// is no AuthConfig, so it is treated as absent.
 func placeholderConfig(fc *fn.KubeObject) bool {
 	if fc.GetKind() != "ConfigMap" || fc.GetAPIVersion() != "v1" {
 		return false
