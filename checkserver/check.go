@@ -112,12 +112,6 @@ func (c *Checker) Run(ctx context.Context) { c.jwt.Run(ctx) }
 // Ready reports whether every required issuer has keys.
 func (c *Checker) Ready() bool { return c.jwt.Ready() }
 
-// Verifier exposes the JWT verifier (tests set its clock).
-func (c *Checker) Verifier() *jwtauth.Verifier { return c.jwt }
-
-// Cache exposes the token cache (tests set its clock).
-func (c *Checker) Cache() *cache.LRU { return c.cache }
-
 // Sessions exposes the session cache (tests set its clock).
 func (c *Checker) Sessions() *cache.LRU { return c.sessions }
 

@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/yaml"
 )
 
@@ -224,10 +225,8 @@ func (r *rendered) loadKustomization(dir, rel string, k map[string]any) error {
 }
 
 func apiGroup(apiVersion string) string {
-	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
-		return apiVersion[:i]
-	}
-	return ""
+	g, _ := resid.ParseGroupVersion(apiVersion)
+	return g
 }
 
 // all returns the objects of a group ("" for core) and kind, optionally in a

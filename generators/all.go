@@ -2,47 +2,66 @@ package generators
 
 import "meshauth.dev/meshauth/fn/api"
 
-// Names lists every component meshauth can emit, in output order. The
-// function owns these directories under the components folder.
-var Names = []string{"oauth2-proxy", "dex-clients", "istio-external-auth", "istiod-jwt-refresh", "logout", "check-server", "large-tokens"}
+// registry is every component meshauth can emit, in output order: its name
+// (the directory the function owns under the components folder) and its
+// generator, which returns nil when the AuthConfig does not call for it.
+// The names are written here only; All stamps them on what it returns.
+var registry = []struct {
+	name     string
+	generate func(api.AuthConfig) (*Component, error)
+}{
+	{"oauth2-proxy", always(OAuth2Proxy)},
+	{"dex-clients", DexClients},
+	{"istio-external-auth", always(IstioExternalAuth)},
+	{"istiod-jwt-refresh", func(c api.AuthConfig) (*Component, error) {
+		if c.Spec.Istio.ManagedBy == api.ManagedByExternal {
+			return nil, nil
+		}
+		comp := IstiodJWTRefresh(c)
+		return &comp, nil
+	}},
+	{"logout", always(Logout)},
+	{"check-server", func(c api.AuthConfig) (*Component, error) {
+		if c.Spec.Authorizer != api.AuthorizerCheckServer {
+			return nil, nil
+		}
+		return always(CheckServer)(c)
+	}},
+	{"large-tokens", func(c api.AuthConfig) (*Component, error) { return LargeTokens(c), nil }},
+}
+
+// Names lists every component meshauth can emit, in output order.
+var Names = func() []string {
+	names := make([]string, len(registry))
+	for i, r := range registry {
+		names[i] = r.name
+	}
+	return names
+}()
 
 // All generates the components of a defaulted, valid AuthConfig.
 func All(c api.AuthConfig) ([]Component, error) {
 	var out []Component
-	o, err := OAuth2Proxy(c)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, o)
-	d, err := DexClients(c)
-	if err != nil {
-		return nil, err
-	}
-	if d != nil {
-		out = append(out, *d)
-	}
-	i, err := IstioExternalAuth(c)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, i)
-	if c.Spec.Istio.ManagedBy != api.ManagedByExternal {
-		out = append(out, IstiodJWTRefresh(c))
-	}
-	l, err := Logout(c)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, l)
-	if c.Spec.Authorizer == api.AuthorizerCheckServer {
-		cs, err := CheckServer(c)
+	for _, r := range registry {
+		comp, err := r.generate(c)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, cs)
-	}
-	if lt := LargeTokens(c); lt != nil {
-		out = append(out, *lt)
+		if comp != nil {
+			comp.Name = r.name
+			out = append(out, *comp)
+		}
 	}
 	return out, nil
+}
+
+// always adapts a generator whose component is always emitted.
+func always(gen func(api.AuthConfig) (Component, error)) func(api.AuthConfig) (*Component, error) {
+	return func(c api.AuthConfig) (*Component, error) {
+		comp, err := gen(c)
+		if err != nil {
+			return nil, err
+		}
+		return &comp, nil
+	}
 }

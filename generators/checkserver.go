@@ -37,7 +37,7 @@ func CheckServer(c api.AuthConfig) (Component, error) {
 	var out collect
 	out.addWorkload(checkServerDeployment(s, cfgText), checkServerConfigFile, cfgText,
 		corev1.ServicePort{Name: "http", Port: CheckServerHTTPPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP},
-		corev1.ServicePort{Name: "grpc", Port: CheckServerGRPCPort, TargetPort: intstr.FromString("grpc"), Protocol: corev1.ProtocolTCP, AppProtocol: ptr("grpc")},
+		corev1.ServicePort{Name: "grpc", Port: CheckServerGRPCPort, TargetPort: intstr.FromString("grpc"), Protocol: corev1.ProtocolTCP, AppProtocol: new("grpc")},
 	)
 	// TokenReview needs create on tokenreviews; fetching the cluster's
 	// service-account JWKS needs the issuer-discovery role.
@@ -61,7 +61,6 @@ func CheckServer(c api.AuthConfig) (Component, error) {
 		}))
 	}
 	return Component{
-		Name:      "check-server",
 		Doc:       "check-server: the bundled ext_authz service verifying tokens and sessions, setting the identity headers",
 		Resources: out.objs,
 	}, out.err

@@ -1,9 +1,12 @@
 package generators
 
-// The check-server's listeners, as the check-server image serves them.
+import "meshauth.dev/meshauth/checkserver/config"
+
+// The check-server's listeners, as the check-server image serves them
+// (defined once, in checkserver/config).
 const (
 	checkServerName     = "check-server"
-	CheckServerHTTPPort = 8080
-	CheckServerGRPCPort = 9000
-	CheckServerOpsPort  = 8081
+	CheckServerHTTPPort = config.HTTPPort
+	CheckServerGRPCPort = config.GRPCPort
+	CheckServerOpsPort  = config.OpsPort
 )

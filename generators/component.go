@@ -4,6 +4,7 @@
 package generators
 
 import (
+	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -32,12 +33,8 @@ func (t Target) Matches(obj *yaml.RNode) bool {
 }
 
 func group(apiVersion string) string {
-	for i := len(apiVersion) - 1; i >= 0; i-- {
-		if apiVersion[i] == '/' {
-			return apiVersion[:i]
-		}
-	}
-	return ""
+	g, _ := resid.ParseGroupVersion(apiVersion)
+	return g
 }
 
 // Patch is a change to an object meshauth does not own.

@@ -47,8 +47,7 @@ func DexClients(c api.AuthConfig) (*Component, error) {
 		return nil, err
 	}
 	return &Component{
-		Name: "dex-clients",
-		Doc:  "Dex: oauth2-proxy's static client (and extra clients) merged into Dex's config, secrets from secretKeyRef",
+		Doc: "Dex: oauth2-proxy's static client (and extra clients) merged into Dex's config, secrets from secretKeyRef",
 		Patches: []Patch{
 			configMapKeyPatch{
 				target:       Target{"v1", "ConfigMap", d.Namespace, d.ConfigMap},

@@ -69,7 +69,6 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 	out.add(identityHeaderFilter(s))
 	mesh := s.Istio.Mesh
 	comp := Component{
-		Name:      "istio-external-auth",
 		Doc:       "Istio: the ext_authz provider in the mesh config, the CUSTOM policy on the gateway, JWT trust",
 		Resources: out.objs,
 	}

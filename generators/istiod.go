@@ -9,8 +9,7 @@ import "meshauth.dev/meshauth/fn/api"
 func IstiodJWTRefresh(c api.AuthConfig) Component {
 	i := c.Spec.Istio.Istiod
 	return Component{
-		Name: "istiod-jwt-refresh",
-		Doc:  "istiod: refetch JWKS every " + c.Spec.Istio.JWKSRefreshInterval + " so a key fetched before Dex was up is replaced quickly",
+		Doc: "istiod: refetch JWKS every " + c.Spec.Istio.JWKSRefreshInterval + " so a key fetched before Dex was up is replaced quickly",
 		Patches: []Patch{envPatch{
 			target:    Target{"apps/v1", "Deployment", i.Namespace, i.Deployment},
 			container: i.Container,

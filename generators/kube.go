@@ -40,18 +40,18 @@ func namespace(name string) (*yaml.RNode, error) {
 
 func restrictedPod() *corev1.PodSecurityContext {
 	return &corev1.PodSecurityContext{
-		RunAsNonRoot:   ptr(true),
-		RunAsUser:      ptr(int64(65532)),
-		RunAsGroup:     ptr(int64(65532)),
+		RunAsNonRoot:   new(true),
+		RunAsUser:      new(int64(65532)),
+		RunAsGroup:     new(int64(65532)),
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
 }
 
 func restrictedContainer() *corev1.SecurityContext {
 	return &corev1.SecurityContext{
-		AllowPrivilegeEscalation: ptr(false),
-		ReadOnlyRootFilesystem:   ptr(true),
-		RunAsNonRoot:             ptr(true),
+		AllowPrivilegeEscalation: new(false),
+		ReadOnlyRootFilesystem:   new(true),
+		RunAsNonRoot:             new(true),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 	}
 }
@@ -72,5 +72,3 @@ func prefixMatch(p string) *networking.StringMatch {
 func exactMatch(p string) *networking.StringMatch {
 	return &networking.StringMatch{MatchType: &networking.StringMatch_Exact{Exact: p}}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -20,8 +20,7 @@ func LargeTokens(c api.AuthConfig) *Component {
 		return nil
 	}
 	comp := &Component{
-		Name: "large-tokens",
-		Doc:  "large-tokens: the session cookie is removed before gRPC backends with small metadata limits",
+		Doc: "large-tokens: the session cookie is removed before gRPC backends with small metadata limits",
 	}
 	for _, r := range lt.StripCookieRoutes {
 		comp.Patches = append(comp.Patches, stripCookiePatch{Target{"networking.istio.io/v1", "VirtualService", r.Namespace, r.Name}})

@@ -40,8 +40,7 @@ func Logout(c api.AuthConfig) (Component, error) {
 		return Component{}, err
 	}
 	return Component{
-		Name: "logout",
-		Doc:  "logout: /logout and the legacy /authservice/logout redirect to oauth2-proxy's sign-out",
+		Doc: "logout: /logout and the legacy /authservice/logout redirect to oauth2-proxy's sign-out",
 		Patches: []Patch{logoutPatch{
 			target: Target{"networking.istio.io/v1", "VirtualService", l.VirtualService.Namespace, l.VirtualService.Name},
 			route:  node,

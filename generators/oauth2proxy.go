@@ -3,7 +3,6 @@ package generators
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 
 	networking "istio.io/api/networking/v1alpha3"
 	appsv1 "k8s.io/api/apps/v1"
@@ -50,7 +49,6 @@ func OAuth2Proxy(c api.AuthConfig) (Component, error) {
 		}},
 	}))
 	return Component{
-		Name:      "oauth2-proxy",
 		Doc:       "oauth2-proxy: the login session and the ext_authz check for browser requests",
 		Resources: out.objs,
 	}, out.err
@@ -66,7 +64,7 @@ func oauth2ProxyDeployment(s api.Spec, cfg string) *appsv1.Deployment {
 		env = append(env, secretEnv("OAUTH2_PROXY_REDIS_PASSWORD", *r.PasswordSecretRef))
 	}
 	dep := workload(p.Namespace, oauth2ProxyName, p.Replicas, cfg, "/etc/oauth2-proxy", corev1.PodSpec{
-		AutomountServiceAccountToken: ptr(false),
+		AutomountServiceAccountToken: new(false),
 	}, corev1.Container{
 		Image: p.Image,
 		Args:  []string{"--config=/etc/oauth2-proxy/" + configFile},
@@ -120,5 +118,3 @@ func hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

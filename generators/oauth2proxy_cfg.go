@@ -3,6 +3,7 @@ package generators
 import (
 	"bytes"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -81,8 +82,8 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		CodeChallenge:    "S256",
 		EmailDomains:     p.EmailDomains,
 		WhitelistDomains: []string{public.Host},
-		HTTPAddress:      "0.0.0.0:" + itoa(oauth2ProxyPort),
-		MetricsAddress:   "0.0.0.0:" + itoa(oauth2ProxyMetricsPort),
+		HTTPAddress:      "0.0.0.0:" + strconv.Itoa(oauth2ProxyPort),
+		MetricsAddress:   "0.0.0.0:" + strconv.Itoa(oauth2ProxyMetricsPort),
 		// oauth2-proxy trusts no client X-Forwarded-* header (X-Forwarded-Uri
 		// would choose the path its routes match): it is reached through the
 		// gateway's /oauth2/ route and the ext_authz check, whose path and
@@ -126,33 +127,43 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		cfg.WhitelistDomains = append(cfg.WhitelistDomains, h)
 	}
 	if r := p.SessionStore.Redis; r != nil {
-		cfg.RedisURL = r.Address
-		if r.Sentinel != nil {
-			cfg.RedisUseSentinel, cfg.RedisSentinelMaster, cfg.RedisSentinelURLs = true, r.Sentinel.MasterName, r.Sentinel.Addresses
-		}
-		if r.Cluster != nil {
-			cfg.RedisUseCluster, cfg.RedisClusterURLs = true, r.Cluster.Addresses
-		}
-		if r.CASecretRef != nil {
-			cfg.RedisCAPath = redisCAMount + "/" + r.CASecretRef.Key
-		}
+		cfg.setRedis(r)
 	}
 	if s.Dex != nil {
-		// Dex's issuer is an in-cluster URL the browser cannot reach, so
-		// discovery is skipped: the browser logs in through the gateway's
-		// /dex/ route, oauth2-proxy redeems and fetches keys in-cluster.
-		issuer, _ := url.Parse(s.Dex.IssuerURL)
-		cfg.ProviderDisplayName = "Dex"
-		cfg.SkipOIDCDiscovery = true
-		cfg.LoginURL = strings.TrimSuffix(s.PublicURL, "/") + strings.TrimSuffix(issuer.Path, "/") + "/auth"
-		cfg.RedeemURL = strings.TrimSuffix(s.Dex.IssuerURL, "/") + "/token"
-		cfg.OIDCJWKSURL = strings.TrimSuffix(s.Dex.IssuerURL, "/") + "/keys"
+		cfg.setDex(s)
 	}
 	// No skip_jwt_bearer_tokens / extra_jwt_issuers: a request carrying an
 	// Authorization header never reaches oauth2-proxy (the CUSTOM policy
 	// skips it; the check-server verifies bearers itself), so bearer tokens
 	// are Istio's or the check-server's to verify, never oauth2-proxy's.
 	return cfg
+}
+
+// setRedis points the session store at Redis: standalone, Sentinel or Cluster.
+func (c *proxyConfig) setRedis(r *api.Redis) {
+	c.RedisURL = r.Address
+	if r.Sentinel != nil {
+		c.RedisUseSentinel, c.RedisSentinelMaster, c.RedisSentinelURLs = true, r.Sentinel.MasterName, r.Sentinel.Addresses
+	}
+	if r.Cluster != nil {
+		c.RedisUseCluster, c.RedisClusterURLs = true, r.Cluster.Addresses
+	}
+	if r.CASecretRef != nil {
+		c.RedisCAPath = redisCAMount + "/" + r.CASecretRef.Key
+	}
+}
+
+// setDex wires the bundled Dex's endpoints.
+func (c *proxyConfig) setDex(s api.Spec) {
+	// Dex's issuer is an in-cluster URL the browser cannot reach, so
+	// discovery is skipped: the browser logs in through the gateway's
+	// /dex/ route, oauth2-proxy redeems and fetches keys in-cluster.
+	issuer, _ := url.Parse(s.Dex.IssuerURL)
+	c.ProviderDisplayName = "Dex"
+	c.SkipOIDCDiscovery = true
+	c.LoginURL = strings.TrimSuffix(s.PublicURL, "/") + strings.TrimSuffix(issuer.Path, "/") + "/auth"
+	c.RedeemURL = strings.TrimSuffix(s.Dex.IssuerURL, "/") + "/token"
+	c.OIDCJWKSURL = strings.TrimSuffix(s.Dex.IssuerURL, "/") + "/keys"
 }
 
 // promptParam is oauth2-proxy's prompt: empty sends none (oauth2-proxy then

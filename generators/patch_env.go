@@ -2,6 +2,8 @@ package generators
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -58,7 +60,7 @@ func (p envPatch) Apply(obj *yaml.RNode) error {
 			return err
 		}
 	}
-	for _, k := range sortedKeys(p.annotations) {
+	for _, k := range slices.Sorted(maps.Keys(p.annotations)) {
 		if err := obj.PipeE(yaml.LookupCreate(yaml.MappingNode, "spec", "template", "metadata", "annotations"),
 			yaml.SetField(k, yaml.NewStringRNode(p.annotations[k]))); err != nil {
 			return err

@@ -1,19 +1,8 @@
 package generators
 
 import (
-	"sort"
-
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // Fields builds a mapping from key, value pairs in the order given; a Go
 // map would make the output order random.

@@ -44,7 +44,7 @@ func (r *run) checkProviderServices() {
 			if !mp.ext {
 				continue
 			}
-			field := m.field + ".extensionProviders[" + itoa(mp.index) + "]"
+			field := m.field + ".extensionProviders[" + strconv.Itoa(mp.index) + "]"
 			ref, ok := parseServiceHost(mp.service, "")
 			if !ok {
 				continue

@@ -29,8 +29,15 @@ func (r *run) dexConfig(o *object, field, text string) {
 		r.addAll(o, field, errs)
 		return
 	}
-	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
+	r.dexServer(o, field, &c)
+	r.dexLogin(o, field, &c)
+	r.dexUsers(o, field, &c)
+	r.facts.dex = append(r.facts.dex, dexFacts{obj: o, field: field, issuer: c.Issuer, clients: c.StaticClients})
+}
 
+// dexServer checks the issuer, storage, signer, listeners, expiries and logger.
+func (r *run) dexServer(o *object, field string, c *dexConfig) {
+	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
 	if c.Issuer == "" {
 		add("issuer", "required")
 	} else if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -78,20 +85,25 @@ func (r *run) dexConfig(o *object, field, text string) {
 	if f := c.Logger.Format; f != "" && f != "json" && f != "text" {
 		add("logger.format", "must be json or text")
 	}
+}
+
+// dexLogin checks the OAuth2 grant and response types and the connectors.
+func (r *run) dexLogin(o *object, field string, c *dexConfig) {
+	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
 	for i, g := range c.OAuth2.GrantTypes {
 		if !slices.Contains(dexGrantTypes, g) {
-			add("oauth2.grantTypes["+itoa(i)+"]", "unknown grant type "+strconv.Quote(g))
+			add("oauth2.grantTypes["+strconv.Itoa(i)+"]", "unknown grant type "+strconv.Quote(g))
 		}
 	}
 	for i, t := range c.OAuth2.ResponseTypes {
 		if !slices.Contains(dexResponseTypes, t) {
-			add("oauth2.responseTypes["+itoa(i)+"]", "unknown response type "+strconv.Quote(t))
+			add("oauth2.responseTypes["+strconv.Itoa(i)+"]", "unknown response type "+strconv.Quote(t))
 		}
 	}
 
 	connectorIDs := map[string]bool{}
 	for i, cn := range c.Connectors {
-		p := "connectors[" + itoa(i) + "]"
+		p := "connectors[" + strconv.Itoa(i) + "]"
 		if !slices.Contains(dexConnectorTypes, cn.Type) {
 			add(p+".type", "unknown connector type "+strconv.Quote(cn.Type))
 		}
@@ -109,22 +121,26 @@ func (r *run) dexConfig(o *object, field, text string) {
 			add("oauth2.passwordConnector", "no connector with id "+strconv.Quote(pc))
 		}
 	}
+}
 
+// dexUsers checks the static passwords and the static clients.
+func (r *run) dexUsers(o *object, field string, c *dexConfig) {
+	add := func(f, msg string) { r.add(o, joinPath(field, f), msg) }
 	if !c.EnablePasswordDB && len(c.StaticPasswords) > 0 {
 		add("staticPasswords", "needs enablePasswordDB: true")
 	}
 	for i, p := range c.StaticPasswords {
 		if p.Hash == "" && p.HashFromEnv == "" {
-			add("staticPasswords["+itoa(i)+"]", "hash or hashFromEnv required")
+			add("staticPasswords["+strconv.Itoa(i)+"]", "hash or hashFromEnv required")
 		}
 		if p.Email == "" {
-			add("staticPasswords["+itoa(i)+"].email", "required")
+			add("staticPasswords["+strconv.Itoa(i)+"].email", "required")
 		}
 	}
 
 	clientIDs := map[string]bool{}
 	for i, cl := range c.StaticClients {
-		p := "staticClients[" + itoa(i) + "]"
+		p := "staticClients[" + strconv.Itoa(i) + "]"
 		if cl.ID == "" && cl.IDEnv == "" {
 			add(p, "id or idEnv required")
 		}
@@ -139,11 +155,10 @@ func (r *run) dexConfig(o *object, field, text string) {
 		}
 		for j, u := range cl.RedirectURIs {
 			if !isAbsoluteOrRootedURI(u) {
-				add(p+".redirectURIs["+itoa(j)+"]", "must be an absolute URL or start with /")
+				add(p+".redirectURIs["+strconv.Itoa(j)+"]", "must be an absolute URL or start with /")
 			}
 		}
 	}
-	r.facts.dex = append(r.facts.dex, dexFacts{obj: o, field: field, issuer: c.Issuer, clients: c.StaticClients})
 }
 
 // dexPluggable checks a {type, config} pair: the type must be known, and

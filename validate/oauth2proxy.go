@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -49,10 +50,21 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 		return
 	}
 	add := func(key, msg string) { r.add(o, field+"."+key, msg) }
-	known := sortedKeys(oauth2ProxyOptions)
+	strs, durations := oauth2ProxyTypes(cfg, add)
+	oauth2ProxyValues(cfg, strs, durations, add)
+	r.facts.oauth2Proxies = append(r.facts.oauth2Proxies, oauth2ProxyFacts{
+		obj: o, field: field, issuer: strs["oidc_issuer_url"], clientID: strs["client_id"], redirectURL: strs["redirect_url"],
+		userClaim: sessionUserClaim(strs), groupsClaim: orDefault(strs["oidc_groups_claim"], "groups"),
+	})
+}
+
+// oauth2ProxyTypes checks that every key is known and every value has the
+// type oauth2-proxy reads; it returns the string and duration values.
+func oauth2ProxyTypes(cfg map[string]any, add func(key, msg string)) (map[string]string, map[string]time.Duration) {
+	known := slices.Sorted(maps.Keys(oauth2ProxyOptions))
 	durations := map[string]time.Duration{}
 	strs := map[string]string{}
-	for _, key := range sortedKeys(cfg) {
+	for _, key := range slices.Sorted(maps.Keys(cfg)) {
 		kind, ok := oauth2ProxyOptions[key]
 		if !ok {
 			add(key, unknownOptionMessage(key, known))
@@ -82,7 +94,7 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 			}
 			for i, e := range l {
 				if _, ok := e.(string); !ok {
-					add(key+"["+itoa(i)+"]", "must be a string, not "+tomlType(e))
+					add(key+"["+strconv.Itoa(i)+"]", "must be a string, not "+tomlType(e))
 				}
 			}
 		case optDuration:
@@ -102,6 +114,12 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 			durations[key] = d
 		}
 	}
+	return strs, durations
+}
+
+// oauth2ProxyValues checks the rules between values: no secrets, the
+// cookie refresh below its expiry, routes that compile, enumerations.
+func oauth2ProxyValues(cfg map[string]any, strs map[string]string, durations map[string]time.Duration, add func(key, msg string)) {
 	for _, key := range secretOptions {
 		if _, ok := cfg[key]; ok {
 			add(key, "a secret in a ConfigMap: pass it from a Secret (environment variable or "+key+"_file where supported)")
@@ -123,7 +141,7 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 		for i, e := range l {
 			s, _ := e.(string)
 			if err := checkRoute(key, s); err != "" {
-				add(key+"["+itoa(i)+"]", err)
+				add(key+"["+strconv.Itoa(i)+"]", err)
 			}
 		}
 	}
@@ -146,10 +164,6 @@ func (r *run) oauth2ProxyConfig(o *object, field, text string) {
 	if s := strs["oidc_issuer_url"]; s != "" && !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
 		add("oidc_issuer_url", "must be an http(s) URL")
 	}
-	r.facts.oauth2Proxies = append(r.facts.oauth2Proxies, oauth2ProxyFacts{
-		obj: o, field: field, issuer: strs["oidc_issuer_url"], clientID: strs["client_id"], redirectURL: strs["redirect_url"],
-		userClaim: sessionUserClaim(strs), groupsClaim: orDefault(strs["oidc_groups_claim"], "groups"),
-	})
 }
 
 var routeMethodSep = regexp.MustCompile("!?=")

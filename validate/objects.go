@@ -2,9 +2,9 @@ package validate
 
 import (
 	"path"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -98,11 +98,7 @@ func newObject(n *yaml.RNode) *object {
 	o.kind = n.GetKind()
 	o.namespace = n.GetNamespace()
 	o.name = n.GetName()
-	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
-		o.group, o.version = apiVersion[:i], apiVersion[i+1:]
-	} else {
-		o.version = apiVersion
-	}
+	o.group, o.version = resid.ParseGroupVersion(apiVersion)
 	file := n.GetAnnotations()[kioutil.PathAnnotation]
 	if file == "" {
 		file = n.GetAnnotations()[kioutil.LegacyPathAnnotation]

@@ -2,8 +2,10 @@ package validate
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -54,7 +56,7 @@ func walkMessage(md protoreflect.MessageDescriptor, v any, path string) []fieldE
 	}
 	fields := md.Fields()
 	var out []fieldError
-	for _, key := range sortedKeys(obj) {
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
 		p := joinPath(path, key)
 		fd := fields.ByJSONName(key)
 		if fd == nil {
@@ -78,13 +80,13 @@ func walkValue(fd protoreflect.FieldDescriptor, v any, path string) []fieldError
 	switch {
 	case fd.IsMap():
 		m, _ := v.(map[string]any)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			out = append(out, walkSingle(fd.MapValue(), m[k], path+"["+k+"]")...)
 		}
 	case fd.IsList():
 		l, _ := v.([]any)
 		for i, e := range l {
-			out = append(out, walkSingle(fd, e, path+"["+itoa(i)+"]")...)
+			out = append(out, walkSingle(fd, e, path+"["+strconv.Itoa(i)+"]")...)
 		}
 	default:
 		out = walkSingle(fd, v, path)
@@ -118,13 +120,4 @@ func jsonNames(fields protoreflect.FieldDescriptors) []string {
 		names[i] = fields.Get(i).JSONName()
 	}
 	return names
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -1,12 +1,8 @@
 package validate
 
 import (
-	"strconv"
-
 	"meshauth.dev/meshauth/internal/suggest"
 )
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // unknownFieldMessage says a key is unknown and, when one is close enough
 // to be a likely typo, which known key was probably meant.

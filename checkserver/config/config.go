@@ -3,7 +3,10 @@
 // these types, so field names and defaults here are an API.
 package config
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Config is the whole check-server configuration.
 type Config struct {
@@ -202,10 +205,25 @@ const (
 	InClusterCAFile    = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 )
 
+// The default listener ports. The generator's Service, container ports and
+// mesh provider use these numbers, so they are defined here once.
+const (
+	HTTPPort = 8080
+	GRPCPort = 9000
+	OpsPort  = 8081
+)
+
+// The default identity headers, shared with the AuthConfig's defaults
+// (fn/api), so the function and a check-server run without a config agree.
+const (
+	DefaultUserHeader   = "kubeflow-userid"
+	DefaultGroupsHeader = "kubeflow-groups"
+)
+
 // Default returns the configuration used for every field the file omits.
 func Default() Config {
 	return Config{
-		Listen: Listen{HTTP: ":8080", GRPC: ":9000", Ops: ":8081"},
+		Listen: Listen{HTTP: ":" + strconv.Itoa(HTTPPort), GRPC: ":" + strconv.Itoa(GRPCPort), Ops: ":" + strconv.Itoa(OpsPort)},
 		Kubernetes: Kubernetes{TokenReview: TokenReview{
 			CacheTTL:  D(2 * time.Minute),
 			Timeout:   D(5 * time.Second),
@@ -228,8 +246,8 @@ func Default() Config {
 			SignOutPaths: []string{"/oauth2/sign_out"},
 		},
 		Identity: Identity{
-			UserHeader:   "kubeflow-userid",
-			GroupsHeader: "kubeflow-groups",
+			UserHeader:   DefaultUserHeader,
+			GroupsHeader: DefaultGroupsHeader,
 		},
 		MaxTokenBytes: 16 << 10,
 		Cache:         Cache{Size: 10000, MaxTTL: D(5 * time.Minute)},
@@ -243,7 +261,7 @@ func Default() Config {
 	}
 }
 
-// issuerDefaults fills the per-issuer defaults that Default cannot express
+// applyDefaults fills the per-issuer defaults that Default cannot express
 // because issuers are a list.
 func (i *Issuer) applyDefaults() {
 	if len(i.Algorithms) == 0 {

@@ -44,7 +44,18 @@ var reservedHeaders = map[string]bool{
 func (c Config) Validate() []error {
 	v := &validator{}
 	c = c.WithDefaults()
+	v.listeners(c)
+	v.issuers(c)
+	v.tokenReview(c)
+	v.oauth2Proxy(c)
+	v.identity(c)
+	v.paths(c)
+	v.limits(c)
+	return v.errs
+}
 
+// listeners checks the listen addresses and the HTTP path prefix.
+func (v *validator) listeners(c Config) {
 	if c.Listen.HTTP == "" && c.Listen.GRPC == "" {
 		v.add("listen", "at least one of http and grpc must be set")
 	}
@@ -54,7 +65,10 @@ func (c Config) Validate() []error {
 	if p := c.HTTPPathPrefix; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?#%")) {
 		v.add("httpPathPrefix", fmt.Sprintf("must start with / and not end with / (got %q)", p))
 	}
+}
 
+// issuers checks each JWT issuer and that none is listed twice.
+func (v *validator) issuers(c Config) {
 	seen := map[string]int{}
 	for i, is := range c.Issuers {
 		p := fmt.Sprintf("issuers[%d]", i)
@@ -64,7 +78,10 @@ func (c Config) Validate() []error {
 		}
 		seen[is.Issuer] = i
 	}
+}
 
+// tokenReview checks the Kubernetes TokenReview settings when it is enabled.
+func (v *validator) tokenReview(c Config) {
 	tr := c.Kubernetes.TokenReview
 	if tr.Enabled {
 		p := "kubernetes.tokenReview"
@@ -82,7 +99,10 @@ func (c Config) Validate() []error {
 			v.add(p+".ratePerSecond", fmt.Sprintf("must be at least 1 (got %d)", tr.RatePerSecond))
 		}
 	}
+}
 
+// oauth2Proxy checks the oauth2-proxy session check when it is configured.
+func (v *validator) oauth2Proxy(c Config) {
 	op := c.OAuth2Proxy
 	if op.URL != "" {
 		v.url("oauth2Proxy.url", op.URL, true)
@@ -103,7 +123,10 @@ func (c Config) Validate() []error {
 			v.absPath(fmt.Sprintf("oauth2Proxy.signOutPaths[%d]", i), sp)
 		}
 	}
+}
 
+// identity checks the identity headers, their transformers and the header lists.
+func (v *validator) identity(c Config) {
 	id := c.Identity
 	v.identityHeader("identity.userHeader", id.UserHeader)
 	v.identityHeader("identity.groupsHeader", id.GroupsHeader)
@@ -132,7 +155,10 @@ func (c Config) Validate() []error {
 			v.add(fmt.Sprintf("identity.keepHeaders[%d]", i), fmt.Sprintf("%q is also in identity.stripHeaders; list it in one of them", h))
 		}
 	}
+}
 
+// paths checks the API route patterns and the skip-auth path prefixes.
+func (v *validator) paths(c Config) {
 	for i, r := range c.APIRoutes {
 		if _, err := regexp.Compile(r); err != nil {
 			v.add(fmt.Sprintf("apiRoutes[%d]", i), fmt.Sprintf("invalid regular expression: %v", err))
@@ -146,7 +172,10 @@ func (c Config) Validate() []error {
 			v.add(p, fmt.Sprintf("must be a plain path prefix without dot-segments, //, %%-escapes, \\, ;, query or fragment (got %q)", sp))
 		}
 	}
+}
 
+// limits checks the size, cache, JWKS and time limits.
+func (v *validator) limits(c Config) {
 	if c.MaxTokenBytes < 256 || c.MaxTokenBytes > 1<<20 {
 		v.add("maxTokenBytes", fmt.Sprintf("must be between 256 and 1048576 (got %d)", c.MaxTokenBytes))
 	}
@@ -167,7 +196,6 @@ func (c Config) Validate() []error {
 		v.add("leeway", fmt.Sprintf("must be between 0s and 5m (got %s)", c.Leeway))
 	}
 	v.positive("shutdownTimeout", c.ShutdownTimeout)
-	return v.errs
 }
 
 func (v *validator) issuer(p string, is Issuer) {

@@ -3,6 +3,7 @@ package api
 import (
 	"strings"
 
+	csconfig "meshauth.dev/meshauth/checkserver/config"
 	"meshauth.dev/meshauth/internal/versions"
 )
 
@@ -10,18 +11,24 @@ import (
 // authorization code.
 const CallbackPath = "/oauth2/callback"
 
-// Release is meshauth's own version; the check-server image is tagged with it.
-const Release = "v0.1.0"
-
-// CheckServerImage is the default image of the bundled check-server.
-const CheckServerImage = "ghcr.io/meshauth/check-server:" + Release
-
 // Defaulted returns a copy of c with every unset field filled in. The defaults
 // reproduce the Kubeflow layout (kubeflow/manifests common/oauth2-proxy,
 // common/dex, common/istio), so an empty spec renders what Kubeflow ships,
 // minus its known flaws.
 func Defaulted(c AuthConfig) AuthConfig {
 	s := &c.Spec
+	defaultGatewayAndDex(s)
+	applyProfile(s)
+	defaultOAuth2Proxy(s)
+	defaultIdentity(s)
+	defaultIstioAndLogout(s)
+	defaultAuthorizer(s)
+	return c
+}
+
+// defaultGatewayAndDex fills the gateway and, unless an external issuer is
+// named, Dex; it runs before the provider profile, which reads s.Dex.
+func defaultGatewayAndDex(s *Spec) {
 	def(&s.Gateway.Namespace, "istio-system")
 	if len(s.Gateway.Selector) == 0 {
 		s.Gateway.Selector = map[string]string{"app": "istio-ingressgateway"}
@@ -45,13 +52,14 @@ func Defaulted(c AuthConfig) AuthConfig {
 			s.PublicPaths = []string{"/dex/"}
 		}
 	}
-	applyProfile(s)
+}
 
+func defaultOAuth2Proxy(s *Spec) {
 	p := &s.OAuth2Proxy
 	def(&p.Namespace, "oauth2-proxy")
 	def(&p.Image, versions.OAuth2ProxyImage)
 	if p.Replicas == nil {
-		p.Replicas = ptr(int32(2))
+		p.Replicas = new(int32(2))
 	}
 	def(&p.ClientID, "oauth2-proxy")
 	def(&p.RedirectURL, strings.TrimSuffix(s.PublicURL, "/")+CallbackPath)
@@ -64,7 +72,7 @@ func Defaulted(c AuthConfig) AuthConfig {
 	def(&p.Cookie.Expire, "24h")
 	def(&p.Cookie.SameSite, "lax")
 	if p.Cookie.Secure == nil {
-		p.Cookie.Secure = ptr(strings.HasPrefix(s.PublicURL, "https://"))
+		p.Cookie.Secure = new(strings.HasPrefix(s.PublicURL, "https://"))
 	}
 	if p.EmailDomains == nil {
 		p.EmailDomains = []string{"*"}
@@ -73,18 +81,20 @@ func Defaulted(c AuthConfig) AuthConfig {
 		p.APIRoutes = []string{"/api/", "/apis/", "^/ml_metadata"}
 	}
 	def(&p.SessionStore.Type, "cookie")
+}
 
-	u := &s.IdentityHeaders.User
-	def(&u.Header, "kubeflow-userid")
-	g := &s.IdentityHeaders.Groups
-	def(&g.Header, "kubeflow-groups")
+func defaultIdentity(s *Spec) {
+	def(&s.IdentityHeaders.User.Header, csconfig.DefaultUserHeader)
+	def(&s.IdentityHeaders.Groups.Header, csconfig.DefaultGroupsHeader)
 
 	for i := range s.MachineIssuers {
 		m := &s.MachineIssuers[i]
 		def(&m.UserClaim, "sub")
 		def(&m.Name, "m2m-"+dnsLabel(hostOf(m.Issuer)))
 	}
+}
 
+func defaultIstioAndLogout(s *Spec) {
 	i := &s.Istio
 	def(&i.ManagedBy, ManagedByPackage)
 	def(&i.ProviderName, "oauth2-proxy")
@@ -107,7 +117,12 @@ func Defaulted(c AuthConfig) AuthConfig {
 	// endpoint, which ends the IdP session too.
 	def(&l.AfterLogoutURL, l.EndSessionURL)
 	def(&l.AfterLogoutURL, "/")
+}
 
+// defaultAuthorizer runs last: the check-server's namespace follows
+// oauth2-proxy's, and the groups format follows the authorizer.
+func defaultAuthorizer(s *Spec) {
+	g := &s.IdentityHeaders.Groups
 	def(&s.Authorizer, AuthorizerOAuth2Proxy)
 	// Envoy's jwt_authn (the oauth2-proxy authorizer's only path) can only
 	// write a list claim as base64 of its JSON; the check-server joins.
@@ -116,13 +131,12 @@ func Defaulted(c AuthConfig) AuthConfig {
 	}
 	def(&g.Format, GroupsJSONBase64)
 	cs := &s.CheckServer
-	def(&cs.Namespace, p.Namespace)
-	def(&cs.Image, CheckServerImage)
+	def(&cs.Namespace, s.OAuth2Proxy.Namespace)
+	def(&cs.Image, versions.CheckServerImage)
 	if cs.Replicas == nil {
-		cs.Replicas = ptr(int32(2))
+		cs.Replicas = new(int32(2))
 	}
 	def(&cs.Protocol, "http")
-	return c
 }
 
 func def(field *string, value string) {
@@ -130,8 +144,6 @@ func def(field *string, value string) {
 		*field = value
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // dnsLabel turns a host into something usable in an object name.
 func dnsLabel(host string) string {

@@ -43,5 +43,3 @@ func (es FieldErrors) sorted() FieldErrors {
 }
 
 func idx(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
-
-func sortStrings(s []string) { sort.Strings(s) }

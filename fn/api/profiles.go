@@ -81,7 +81,7 @@ func applyProfile(s *Spec) {
 		}
 	}
 	if s.OIDC.AllowUnverifiedEmail == nil {
-		s.OIDC.AllowUnverifiedEmail = ptr(false)
+		s.OIDC.AllowUnverifiedEmail = new(false)
 	}
 	def(&s.OIDC.IDTokenLifetime, pr.idTokenLifetime)
 	def(&s.IdentityHeaders.User.Claim, pr.userClaim)

@@ -2,8 +2,10 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -92,7 +94,7 @@ func validatePublicPaths(paths []string, errs *FieldErrors) {
 
 func validateGateway(g Gateway, errs *FieldErrors) {
 	checkDNSLabel("spec.gateway.namespace", g.Namespace, errs)
-	for _, k := range sortedKeysOf(g.Selector) {
+	for _, k := range slices.Sorted(maps.Keys(g.Selector)) {
 		if g.Selector[k] == "" {
 			errs.add("spec.gateway.selector."+k, "must not be empty; the policies select the gateway pods by these labels")
 		}
@@ -464,15 +466,6 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeysOf(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
 }
 
 // redactUserInfo hides a password written into a URL, so that a message

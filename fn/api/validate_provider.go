@@ -31,6 +31,30 @@ func validateProvider(s Spec, errs *FieldErrors) {
 	default:
 		errs.add(at+".prompt", "must be none, login, consent, select_account or omit, got %q", o.Prompt)
 	}
+	validateAudiences(s, errs)
+	validateRefresh(s, errs)
+
+	g := s.IdentityHeaders.Groups
+	switch {
+	case g.Format != GroupsCSV && g.Format != GroupsJSONBase64:
+		errs.add("spec.identityHeaders.groups.format", "must be csv or json-base64, got %q", g.Format)
+	case g.Format == GroupsCSV && s.Authorizer == AuthorizerOAuth2Proxy:
+		errs.add("spec.identityHeaders.groups.format", "csv needs authorizer: check-server; with oauth2-proxy the groups header comes from Envoy's jwt_authn, which writes a list claim as base64 of its JSON (json-base64)")
+	}
+
+	if e := s.Logout.EndSessionURL; e != "" {
+		checkURL("spec.logout.endSessionURL", e, false, errs)
+	}
+
+	validateCheckServerOptions(s, errs)
+	validateLargeTokens(o.LargeTokens, errs)
+}
+
+// validateAudiences checks the extra login audiences and that no machine
+// audience of the login issuer is a login audience too.
+func validateAudiences(s Spec, errs *FieldErrors) {
+	o := s.OIDC
+	const at = "spec.oidc"
 	seen := map[string]string{s.OAuth2Proxy.ClientID: "spec.oauth2Proxy.clientID"}
 	for i, a := range o.Audiences {
 		p := idx(at+".audiences", i)
@@ -44,7 +68,6 @@ func validateProvider(s Spec, errs *FieldErrors) {
 		}
 		seen[a] = p
 	}
-	validateRefresh(s, errs)
 	for i, m := range s.MachineIssuers {
 		if m.Issuer != o.IssuerURL || len(m.Audiences) == 0 {
 			continue
@@ -59,19 +82,11 @@ func validateProvider(s Spec, errs *FieldErrors) {
 			}
 		}
 	}
+}
 
+// validateCheckServerOptions checks the options only the check-server reads.
+func validateCheckServerOptions(s Spec, errs *FieldErrors) {
 	g := s.IdentityHeaders.Groups
-	switch {
-	case g.Format != GroupsCSV && g.Format != GroupsJSONBase64:
-		errs.add("spec.identityHeaders.groups.format", "must be csv or json-base64, got %q", g.Format)
-	case g.Format == GroupsCSV && s.Authorizer == AuthorizerOAuth2Proxy:
-		errs.add("spec.identityHeaders.groups.format", "csv needs authorizer: check-server; with oauth2-proxy the groups header comes from Envoy's jwt_authn, which writes a list claim as base64 of its JSON (json-base64)")
-	}
-
-	if e := s.Logout.EndSessionURL; e != "" {
-		checkURL("spec.logout.endSessionURL", e, false, errs)
-	}
-
 	cs := s.CheckServer
 	if s.Authorizer != AuthorizerCheckServer {
 		if len(cs.AllowedGroups) > 0 {
@@ -91,7 +106,11 @@ func validateProvider(s Spec, errs *FieldErrors) {
 			errs.add(idx("spec.checkServer.userTransformers", i)+".match", "must be a regular expression, e.g. ^(.*)@example\\.org$ (got %q)", tr.Match)
 		}
 	}
-	if lt := o.LargeTokens; lt != nil {
+}
+
+func validateLargeTokens(lt *LargeTokens, errs *FieldErrors) {
+	const at = "spec.oidc"
+	if lt != nil {
 		for i, r := range lt.StripCookieRoutes {
 			p := idx(at+".largeTokens.stripCookieRoutes", i)
 			checkDNSLabel(p+".namespace", r.Namespace, errs)

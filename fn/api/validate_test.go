@@ -65,7 +65,7 @@ func TestValidate(t *testing.T) {
 			c.Spec.OAuth2Proxy.Image = "quay.io/o/o@sha256:0000000000000000000000000000000000000000000000000000000000000000"
 			c.Metadata.Name = ""
 		}, path: "metadata.name", msg: "is required"},
-		"zero replicas": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.Replicas = ptr(int32(0)) }, path: "spec.oauth2Proxy.replicas", msg: "at least 1"},
+		"zero replicas": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.Replicas = new(int32(0)) }, path: "spec.oauth2Proxy.replicas", msg: "at least 1"},
 		"redirect URL on another host": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.RedirectURL = "https://evil.example.net/oauth2/callback" },
 			path: "spec.oauth2Proxy.redirectURL", msg: "must be \"https://kubeflow.example.com/oauth2/callback\""},
 		"redirect URL on another path": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.RedirectURL = "https://kubeflow.example.com/callback" },
@@ -74,14 +74,14 @@ func TestValidate(t *testing.T) {
 		"cookie expire not a duration": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.Cookie.Expire = "1d" }, path: "spec.oauth2Proxy.cookie.expire", msg: "must be a duration"},
 		"refresh not below expire": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.Cookie.Refresh = "24h" },
 			path: "spec.oauth2Proxy.cookie.refresh", msg: "must be shorter than cookie.expire"},
-		"insecure cookie on https": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.Cookie.Secure = ptr(false) },
+		"insecure cookie on https": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.Cookie.Secure = new(false) },
 			path: "spec.oauth2Proxy.cookie.secure", msg: "must be true when spec.publicURL is https"},
 		"secure cookie on http": {mutate: func(c *AuthConfig) { c.Spec.PublicURL = "http://127.0.0.1:8080"; c.Spec.OAuth2Proxy.RedirectURL = "" }, redefault: true,
 			path: "spec.oauth2Proxy.cookie.secure", msg: "publicURL is http"},
 		"sameSite none without secure": {mutate: func(c *AuthConfig) {
 			c.Spec.PublicURL = "http://127.0.0.1:8080"
 			c.Spec.OAuth2Proxy.RedirectURL = ""
-			c.Spec.OAuth2Proxy.Cookie.Secure = ptr(false)
+			c.Spec.OAuth2Proxy.Cookie.Secure = new(false)
 			c.Spec.OAuth2Proxy.Cookie.SameSite = "none"
 		}, redefault: true, path: "spec.oauth2Proxy.cookie.sameSite", msg: "requires cookie.secure"},
 		"cookie domain elsewhere": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.Cookie.Domains = []string{".example.net"} },

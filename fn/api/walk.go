@@ -71,6 +71,8 @@ func at(path string) string {
 }
 
 // value decodes n into v (settable), reporting problems under path.
+// It stays one switch, one short case per Go kind, so every kind is decoded
+// and refused the same way, side by side.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	if d.nodes++; d.nodes > maxNodes {
 		if d.nodes == maxNodes+1 {

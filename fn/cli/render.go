@@ -45,11 +45,7 @@ func Render(doc []byte) (map[string]string, fn.Results, error) {
 	// The file is checked as validate checks it, so problems carry the
 	// file's own line numbers and both commands say the same.
 	if _, errs := api.Load(doc); len(errs) > 0 {
-		var results fn.Results
-		for _, e := range errs {
-			results = append(results, &fn.Result{Severity: fn.Error, Message: e.Message, Field: &fn.Field{Path: e.Path}})
-		}
-		return nil, results, errReported
+		return nil, process.FieldResults(errs, nil), errReported
 	}
 	cfg, err := fn.ParseKubeObject(doc)
 	if err != nil {

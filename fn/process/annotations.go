@@ -2,17 +2,25 @@ package process
 
 import (
 	"github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/fn/runtime/runtimeutil"
+	"sigs.k8s.io/kustomize/kyaml/kio/filters"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+)
+
+// The orchestrators' annotations are kyaml's; kustomize and kpt still write
+// the legacy (deprecated) path and index keys, so both are read and written.
+const (
+	pathAnnotation         = kioutil.LegacyPathAnnotation
+	internalPathAnnotation = kioutil.PathAnnotation
+	indexAnnotation        = kioutil.LegacyIndexAnnotation
+	internalIndex          = kioutil.IndexAnnotation
+	functionAnnotation     = runtimeutil.FunctionAnnotationKey
+	// legacyFunctionAnnot is kyaml's unexported oldFunctionAnnotationKey.
+	legacyFunctionAnnot   = "config.k8s.io/function"
+	localConfigAnnotation = filters.LocalConfigAnnotation
 )
 
 const (
-	pathAnnotation         = "config.kubernetes.io/path"
-	internalPathAnnotation = "internal.config.kubernetes.io/path"
-	indexAnnotation        = "config.kubernetes.io/index"
-	internalIndex          = "internal.config.kubernetes.io/index"
-	functionAnnotation     = "config.kubernetes.io/function"
-	legacyFunctionAnnot    = "config.k8s.io/function"
-	localConfigAnnotation  = "config.kubernetes.io/local-config"
-
 	// OutputAnnotation on the AuthConfig forces a mode: components or resources.
 	OutputAnnotation = "meshauth.dev/output"
 	// ComponentsDirAnnotation on the AuthConfig moves the components folder

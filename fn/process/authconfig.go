@@ -43,7 +43,7 @@ func findAuthConfig(config *fn.KubeObject, items fn.KubeObjects) (*fn.KubeObject
 	case len(found) == 1:
 		return found[0], nil
 	case len(found) == 0:
-		return nil, &fn.Result{Severity: fn.Error, Message: "no AuthConfig: pass one as the function config or put exactly one in the package"}
+		return nil, fn.GeneralResult("no AuthConfig: pass one as the function config or put exactly one in the package", fn.Error)
 	}
 	return nil, severalAuthConfigs(found, "; pass the one to render as the function config")
 }
@@ -64,7 +64,7 @@ func severalAuthConfigs(list fn.KubeObjects, hint string) *fn.Result {
 	if hint == "" {
 		hint = "; one stream renders one stack: keep one AuthConfig, or build the others in their own kustomization or package"
 	}
-	return &fn.Result{Severity: fn.Error, Message: fmt.Sprintf("the stream holds %d AuthConfigs (%s)%s", len(list), strings.Join(names, ", "), hint)}
+	return fn.GeneralResult(fmt.Sprintf("the stream holds %d AuthConfigs (%s)%s", len(list), strings.Join(names, ", "), hint), fn.Error)
 }
 
 // sameAuthConfig tells whether item is the function config itself (kpt
@@ -112,6 +112,9 @@ func stackMarker(cfg *fn.KubeObject) *fn.KubeObject {
 
 // placeholderConfig is the empty ConfigMap kpt passes as the function config
 // when `kpt fn eval` runs without --fn-config: it means "no config".
+// Broader than the SDK's fn.EmptyFunctionConfig, which also requires the
+// name function-input and a data key present: any data-less v1 ConfigMap
+// is no AuthConfig, so it is treated as absent.
 func placeholderConfig(fc *fn.KubeObject) bool {
 	if fc.GetKind() != "ConfigMap" || fc.GetAPIVersion() != "v1" {
 		return false
@@ -125,22 +128,7 @@ func placeholderConfig(fc *fn.KubeObject) bool {
 // their field paths.
 func load(obj *fn.KubeObject) (api.AuthConfig, fn.Results) {
 	c, errs := api.Load([]byte(userText(obj)))
-	var results fn.Results
-	for _, e := range errs {
-		r := &fn.Result{
-			Severity: fn.Error,
-			Message:  e.Message,
-			Field:    &fn.Field{Path: e.Path},
-			ResourceRef: &fn.ResourceRef{
-				APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Name: obj.GetName(), Namespace: obj.GetNamespace(),
-			},
-		}
-		if p := pathOf(obj); p != "" {
-			r.File = &fn.File{Path: p}
-		}
-		results = append(results, r)
-	}
-	return c, results
+	return c, FieldResults(errs, obj)
 }
 
 // userText is the AuthConfig as its author wrote it, as far as the function

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshauth.dev/meshauth/generators"
@@ -92,7 +93,7 @@ func patchEntry(kp generators.KustomizePatch) (*yaml.RNode, error) {
 	target := yaml.NewMapRNode(nil)
 	// The version is left out: a VirtualService may be served as v1 or
 	// v1alpha3, and the patch is the same.
-	group, _ := splitAPIVersion(t.APIVersion)
+	group, _ := resid.ParseGroupVersion(t.APIVersion)
 	for _, kv := range [][2]string{{"group", group}, {"kind", t.Kind}, {"namespace", t.Namespace}, {"name", t.Name}} {
 		if kv[1] == "" {
 			continue
@@ -110,13 +111,6 @@ func patchEntry(kp generators.KustomizePatch) (*yaml.RNode, error) {
 	patch := yaml.NewStringRNode(kp.Patch)
 	patch.YNode().Style = yaml.LiteralStyle
 	return e, e.PipeE(yaml.SetField("patch", patch))
-}
-
-func splitAPIVersion(av string) (string, string) {
-	if i := strings.LastIndex(av, "/"); i >= 0 {
-		return av[:i], av[i+1:]
-	}
-	return "", av
 }
 
 // fileName is kind-name.yaml, with the namespace added only to break a tie.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
+	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
@@ -42,11 +43,7 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 	if results, ok = pl.apply(out); !ok {
 		return results, false
 	}
-	items, err := out.objects()
-	if err != nil {
-		return fn.Results{{Severity: fn.Error, Message: err.Error()}}, false
-	}
-	rl.Items = items
+	rl.Items = out.objects()
 	return results, true
 }
 
@@ -72,7 +69,7 @@ func (p Processor) plan(fc *fn.KubeObject, items fn.KubeObjects) (*plan, fn.Resu
 	if mode == "" {
 		m, err := detectMode(cfgObj)
 		if err != nil {
-			results = append(results, &fn.Result{Severity: fn.Error, Message: err.Error()})
+			results = append(results, fn.ErrorResult(err))
 		}
 		mode = m
 	}
@@ -85,7 +82,7 @@ func (p Processor) plan(fc *fn.KubeObject, items fn.KubeObjects) (*plan, fn.Resu
 	}
 	comps, err := generators.All(c)
 	if err != nil {
-		return nil, fn.Results{{Severity: fn.Error, Message: "generating components: " + err.Error()}}, false
+		return nil, fn.Results{fn.GeneralResult("generating components: "+err.Error(), fn.Error)}, false
 	}
 	return &plan{mode: mode, dir: dir, cfg: cfgObj, c: c, comps: comps}, nil, true
 }
@@ -114,7 +111,7 @@ func (pl *plan) apply(out *stream) (fn.Results, bool) {
 		results, err = out.components(pl.comps, pl.dir, pl.c.Metadata.Name)
 	}
 	if err != nil {
-		return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
+		return append(results, fn.ErrorResult(err)), false
 	}
 	if hasError(results) {
 		return results, false
@@ -122,7 +119,7 @@ func (pl *plan) apply(out *stream) (fn.Results, bool) {
 	if pl.c.Spec.Istio.ManagedBy == api.ManagedByExternal {
 		r, err := externalIstio(pl.c)
 		if err != nil {
-			return append(results, &fn.Result{Severity: fn.Error, Message: err.Error()}), false
+			return append(results, fn.ErrorResult(err)), false
 		}
 		results = append(results, r)
 	}
@@ -130,7 +127,7 @@ func (pl *plan) apply(out *stream) (fn.Results, bool) {
 	// is checked against the upstream schemas before the list is touched.
 	if problems := validate.Objects(out.changed()); len(problems) > 0 {
 		for _, pr := range problems {
-			results = append(results, &fn.Result{Severity: fn.Error, Message: "generated output is invalid (a meshauth bug, please report it): " + pr.String()})
+			results = append(results, fn.GeneralResult("generated output is invalid (a meshauth bug, please report it): "+pr.String(), fn.Error))
 		}
 		return results, false
 	}
@@ -163,7 +160,7 @@ func Identity(n *yaml.RNode) string {
 }
 
 func identity(apiVersion, kind, namespace, name string) string {
-	group, _ := splitAPIVersion(apiVersion)
+	group, _ := resid.ParseGroupVersion(apiVersion)
 	return group + "|" + kind + "|" + namespace + "|" + name
 }
 

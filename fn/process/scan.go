@@ -61,7 +61,8 @@ type scannedList struct {
 }
 
 // scanList splits the list into items; ok is false when the list is not in
-// the layout above.
+// the layout above. It stays one loop: a single pass over the lines, whose
+// section state and item boundaries the cases share.
 func scanList(in []byte) (*scannedList, bool) {
 	if len(in) == 0 || in[len(in)-1] != '\n' || bytes.IndexByte(in, '\r') >= 0 {
 		return nil, false

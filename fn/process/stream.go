@@ -160,7 +160,7 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 		for _, f := range files {
 			s.entries = append(s.entries, &entry{node: f})
 		}
-		results = append(results, &fn.Result{Severity: fn.Info, Message: fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen))})
+		results = append(results, fn.GeneralResult(fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen)), fn.Info))
 	}
 	return results, nil
 }
@@ -196,7 +196,8 @@ func (s *stream) changed() []*yaml.RNode {
 	return out
 }
 
-func (s *stream) objects() (fn.KubeObjects, error) {
+// objects is the stream as the SDK's item list: untouched items as they came in.
+func (s *stream) objects() fn.KubeObjects {
 	out := make(fn.KubeObjects, 0, len(s.entries))
 	for _, e := range s.entries {
 		if e.node == nil {
@@ -205,7 +206,7 @@ func (s *stream) objects() (fn.KubeObjects, error) {
 		}
 		out = append(out, fn.NewKubeObjectFromResourceNode(e.node))
 	}
-	return out, nil
+	return out
 }
 
 func ref(t generators.Target) *fn.ResourceRef {

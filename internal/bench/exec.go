@@ -137,7 +137,7 @@ func (s Series) Wall() time.Duration {
 // CPU is the median CPU time.
 func (s Series) CPU() time.Duration { return s.median(func(r RunStat) time.Duration { return r.CPU }) }
 
-// MaxRSS is the largest peak RSS seen, in MiB.
+// MaxRSSMiB is the largest peak RSS seen, in MiB.
 func (s Series) MaxRSSMiB() float64 {
 	var m int64
 	for _, r := range s.Runs {

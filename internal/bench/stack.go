@@ -78,7 +78,8 @@ func loopbackAuthConfig(o2pAddr, dexAddr string) map[string]any {
 }
 
 // startStack renders the loopback AuthConfig and boots Dex, oauth2-proxy,
-// two check-servers and the null server; then logs in once.
+// two check-servers and the null server; then logs in once. It stays long:
+// one start-up sequence whose steps each need the processes started before.
 func (r *Runner) startStack(ctx context.Context) (*stack, error) {
 	dir, err := os.MkdirTemp("", "meshauth-bench-stack-")
 	if err != nil {

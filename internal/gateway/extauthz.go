@@ -50,6 +50,9 @@ type extAuthzFilter struct {
 	}
 }
 
+// compileExtAuthz turns istiod's ext_authz filter config into a filter. It
+// stays long: one refusal per field the stand-in does not implement, listed
+// together so a reader checks them against the proto in one place.
 func (g *Gateway) compileExtAuthz(where, name string, c *extauthz.ExtAuthz) (*extAuthzFilter, []error) {
 	errs := unimplemented(where, c, fieldRules{
 		"http_service": "", "grpc_service": "", "transport_api_version": "", "failure_mode_allow": "",
@@ -224,6 +227,8 @@ type checkResult struct {
 	respHeader http.Header // allow: to the client
 }
 
+// checkHTTP is the HTTP ext_authz check. It stays long: it follows Envoy's
+// HTTP client in order (build the request, send, map the allow or deny).
 func (f *extAuthzFilter) checkHTTP(ctx context.Context, s *stream, body []byte) checkResult {
 	u, err := f.g.cluster(f.cluster)
 	if err != nil {

@@ -284,7 +284,8 @@ func (rt *routeTable) match(s *stream) (*compiledVHost, *compiledRoute) {
 const routerTimeout = 60 * time.Second
 
 // router is envoy.filters.http.router: the route's redirect, direct
-// response, or the request to its cluster.
+// response, or the request to its cluster. It stays long: it follows
+// Envoy's router in order (redirect, direct response, upstream), one step each.
 func (g *Gateway) router(w http.ResponseWriter, ctx context.Context, s *stream) {
 	r := s.route
 	if r == nil {

@@ -78,7 +78,8 @@ type sample struct {
 type doer func(ctx context.Context) (int, error)
 
 // Run executes the load and returns the result; it ends within
-// Duration + Timeout.
+// Duration + Timeout. It stays long: the workers, the clock and the
+// collection share one set of counters.
 func Run(ctx context.Context, o Options) (Result, error) {
 	if (o.URL == "") == (o.GRPCAddr == "") {
 		return Result{}, errors.New("set exactly one of URL and GRPCAddr")

@@ -40,4 +40,9 @@ const (
 	// OAuth2ProxyImage and DexImage are the images the function emits by default.
 	OAuth2ProxyImage = "quay.io/oauth2-proxy/oauth2-proxy:" + OAuth2Proxy
 	DexImage         = "ghcr.io/dexidp/dex:" + Dex
+
+	// Release is meshauth's own version; the check-server image is tagged with it.
+	Release = "v0.1.0"
+	// CheckServerImage is the default image of the bundled check-server.
+	CheckServerImage = "ghcr.io/meshauth/check-server:" + Release
 )
