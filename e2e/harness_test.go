@@ -104,17 +104,17 @@ func requireBinaries(t testing.TB, names ...string) {
 	}
 }
 
-// freePort returns a port that was free on 127.0.0.1 a moment ago. For the
-// Go servers of the harness the listener itself is kept (listen); this is
-// for the programs that must be told their address.
+// freePort returns a free 127.0.0.1 port below the kernel's ephemeral range
+// (daemon.FreePort says why). For the Go servers of the harness the listener
+// itself is kept (listen); this is for the programs that must be told their
+// address.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := daemon.FreePort()
 	if err != nil {
 		t.Fatalf("free port: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 func listen(t testing.TB) net.Listener {

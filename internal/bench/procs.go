@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -84,14 +83,15 @@ func waitHTTP(ctx context.Context, p *proc, url string, status int) error {
 	return nil
 }
 
-// freeAddr returns 127.0.0.1:<port> that was free a moment ago.
+// freeAddr returns a free 127.0.0.1:<port> below the kernel's ephemeral
+// range, where the load generator's own connections cannot take it
+// (daemon.FreePort).
 func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := daemon.FreePort()
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return "127.0.0.1:" + strconv.Itoa(p), nil
 }
 
 // vmRSS reads VmRSS and VmHWM (KiB) of a running process.
