@@ -14,8 +14,8 @@ import (
 
 // TestBrowser walks a person's path in headless Chromium over TLS at the
 // AuthConfig's public host name: the real Dex login form, the real
-// oauth2-proxy session cookies, the front driven by the emitted Istio
-// objects. Each flow checks what the person sees (the page's text and URL)
+// oauth2-proxy session cookies, the gateway on istiod's xDS for the
+// emitted objects. Each flow checks what the person sees (the page's text and URL)
 // and what the dashboard got. docs/e2e.md lists the flows.
 func TestBrowser(t *testing.T) {
 	be := newBrowserEnv(t, "oauth2-proxy")
