@@ -11,7 +11,7 @@
 # ./bin, and the host's CA bundle through a named build context):
 #   podman build --target authconfig-fn-local --build-context certs=/etc/ssl/certs \
 #     -t localhost/meshauth/authconfig-fn:dev .
-# `make images` (hack/images.sh) does this for both, skipping a rebuild when
+# `make images` (tools/images/images.sh) does this for both, skipping a rebuild when
 # the image's binary-hash label already matches ./bin.
 #
 # Every image: static binary (CGO_ENABLED=0), non-root user, an /etc/passwd
@@ -49,8 +49,8 @@ ENTRYPOINT ["/usr/local/bin/check-server"]
 
 # ---- local: FROM scratch, nothing pulled ------------------------------------
 FROM scratch AS local-base
-COPY hack/image/passwd /etc/passwd
-COPY hack/image/group /etc/group
+COPY tools/images/rootfs/passwd /etc/passwd
+COPY tools/images/rootfs/group /etc/group
 COPY --from=certs ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 USER 65532:65532
 

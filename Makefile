@@ -1,5 +1,5 @@
 # meshauth — build, test, render, verify.
-# Topic makefiles in mk/ add their targets and append to TEST_TARGETS.
+# Topic makefiles in tools/mk/ add their targets and append to TEST_TARGETS.
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 
 TEST_TARGETS :=
 
-include $(sort $(wildcard mk/*.mk))
+include $(sort $(wildcard tools/mk/*.mk))
 
 .PHONY: help build render crd verify lint test unit
 help: ## list targets
@@ -26,14 +26,14 @@ render: build ## render components/ from the embedded default AuthConfig
 	$(BIN)/authconfig-fn render -o components
 
 crd: build ## regenerate the AuthConfig CRD from the Go types
-	@mkdir -p config/crd
-	$(BIN)/authconfig-fn schema > config/crd/authconfigs.meshauth.dev.yaml
+	@mkdir -p fn/api/crd
+	$(BIN)/authconfig-fn schema > fn/api/crd/authconfigs.meshauth.dev.yaml
 
 verify: build ## fail when components/ or the CRD drift from a fresh render
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	$(BIN)/authconfig-fn render -o $$tmp/components >/dev/null 2>&1; \
 	$(BIN)/authconfig-fn schema > $$tmp/crd.yaml; \
-	diff -ru components $$tmp/components && diff -u config/crd/authconfigs.meshauth.dev.yaml $$tmp/crd.yaml \
+	diff -ru components $$tmp/components && diff -u fn/api/crd/authconfigs.meshauth.dev.yaml $$tmp/crd.yaml \
 	  || { echo "components/ or the CRD drifted: run 'make render crd' and review the diff"; exit 1; }
 	$(GO) test -count=1 -run 'TestGolden$$' ./fn/process/ \
 	  || { echo "golden files drifted: run 'go test ./... -update' and review the diff"; exit 1; }

@@ -17,9 +17,9 @@ import (
 // the ingress gateway Deployment and Service), Dex, the central dashboard and the kubeflow
 // Gateway, as kubeflow/manifests renders them.
 var corpusFiles = []string{
-	"runners/testdata/corpus-package/istio-install-base.yaml",
-	"runners/testdata/corpus-package/dex-base.yaml",
-	"runners/testdata/corpus-package/centraldashboard-upstream-kserve.yaml",
+	"e2e/runners/testdata/corpus-package/istio-install-base.yaml",
+	"e2e/runners/testdata/corpus-package/dex-base.yaml",
+	"e2e/runners/testdata/corpus-package/centraldashboard-upstream-kserve.yaml",
 	"e2e/istiodcheck/testdata/kubeflow-gateway.yaml",
 }
 

@@ -89,7 +89,7 @@ func TestValidate(t *testing.T) {
 
 func TestSchemaIsCheckedIn(t *testing.T) {
 	code, stdout, _ := runCLI(t, "", "schema")
-	want, err := os.ReadFile("../../config/crd/authconfigs.meshauth.dev.yaml")
+	want, err := os.ReadFile("../api/crd/authconfigs.meshauth.dev.yaml")
 	if err != nil || code != 0 {
 		t.Fatal(code, err)
 	}

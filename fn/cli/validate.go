@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"meshauth.dev/meshauth/fn/api"
-	outputcheck "meshauth.dev/meshauth/validate"
+	"meshauth.dev/meshauth/fn/outputcheck"
 )
 
 func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

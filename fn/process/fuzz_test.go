@@ -11,8 +11,8 @@ import (
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"meshauth.dev/meshauth/fn/outputcheck"
 	"meshauth.dev/meshauth/fn/process"
-	"meshauth.dev/meshauth/validate"
 )
 
 // FuzzProcess feeds the processor random AuthConfigs and package resources,
@@ -83,7 +83,7 @@ func FuzzProcess(f *testing.F) {
 			}
 			produced = append(produced, rl.Items[i].CopyToResourceNode())
 		}
-		if problems := validate.Objects(produced); len(problems) > 0 {
+		if problems := outputcheck.Objects(produced); len(problems) > 0 {
 			t.Fatalf("the output is invalid: %v", problems)
 		}
 		// A second run over the output changes nothing.

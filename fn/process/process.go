@@ -10,8 +10,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
+	"meshauth.dev/meshauth/fn/outputcheck"
 	"meshauth.dev/meshauth/generators"
-	"meshauth.dev/meshauth/validate"
 )
 
 // DefaultComponentsDir is where components land in a package.
@@ -125,7 +125,7 @@ func (pl *plan) apply(out *stream) (fn.Results, bool) {
 	}
 	// Nothing invalid leaves the function: everything it created or changed
 	// is checked against the upstream schemas before the list is touched.
-	if problems := validate.Objects(out.changed()); len(problems) > 0 {
+	if problems := outputcheck.Objects(out.changed()); len(problems) > 0 {
 		for _, pr := range problems {
 			results = append(results, fn.GeneralResult("generated output is invalid (a meshauth bug, please report it): "+pr.String(), fn.Error))
 		}

@@ -52,7 +52,7 @@ func (s *stream) find(t generators.Target) *entry {
 
 // identity is Identity of the item as it stands, read from the original
 // object when it is untouched: copying it (rnode) would mark it changed, and
-// changed() would then hand the user's whole package to validate.Objects.
+// changed() would then hand the user's whole package to outputcheck.Objects.
 func (e *entry) identity() string {
 	if e.node != nil {
 		return Identity(e.node)
