@@ -2,6 +2,6 @@
 # cross-object checks of everything authconfig-fn emits. `make unit` runs
 # these tests too, as part of `go test ./...`; this target runs only them.
 
-.PHONY: validate-tests
-validate-tests: ## output-validation tests (fn/outputcheck/), incl. the upstream Kubeflow corpus
+.PHONY: outputcheck-tests
+outputcheck-tests: ## output-validation tests (fn/outputcheck/), incl. the upstream Kubeflow corpus
 	$(GO) test -count=1 ./fn/outputcheck/...
