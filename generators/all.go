@@ -1,6 +1,10 @@
 package generators
 
-import "meshauth.dev/meshauth/fn/api"
+import (
+	"errors"
+
+	"meshauth.dev/meshauth/fn/api"
+)
 
 // registry is every component meshauth can emit, in output order: its name
 // (the directory the function owns under the components folder) and its
@@ -39,8 +43,12 @@ var Names = func() []string {
 	return names
 }()
 
-// All generates the components of a defaulted, valid AuthConfig.
+// All generates the components of an AuthConfig that api.Load (or
+// api.LoadValue) accepted; the generators take its URLs as Load parsed them.
 func All(c api.AuthConfig) ([]Component, error) {
+	if c.Spec.URLs().Public == nil {
+		return nil, errors.New("generators.All needs an AuthConfig that api.Load accepted (it carries the parsed spec.publicURL)")
+	}
 	var out []Component
 	for _, r := range registry {
 		comp, err := r.generate(c)

@@ -11,13 +11,21 @@ import (
 	"meshauth.dev/meshauth/fn/api"
 )
 
-func defaulted(mutate func(*api.Spec)) api.AuthConfig {
+// loaded is the AuthConfig for https://kubeflow.example.com, changed by
+// mutate, as api.LoadValue defaults and validates it; an invalid one fails
+// the test.
+func loaded(t *testing.T, mutate func(*api.Spec)) api.AuthConfig {
+	t.Helper()
 	c := api.AuthConfig{APIVersion: api.APIVersion, Kind: api.Kind, Metadata: api.ObjectMeta{Name: "t"},
 		Spec: api.Spec{PublicURL: "https://kubeflow.example.com"}}
 	if mutate != nil {
 		mutate(&c.Spec)
 	}
-	return api.Defaulted(c)
+	c, errs := api.LoadValue(c)
+	if len(errs) > 0 {
+		t.Fatalf("the test's AuthConfig is invalid: %v", errs)
+	}
+	return c
 }
 
 // TestCheckServerConfigRoundTrips: what the generator emits is what the
@@ -34,11 +42,12 @@ func TestCheckServerConfigRoundTrips(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := defaulted(mutate)
-			c.Spec.Authorizer = api.AuthorizerCheckServer
-			if errs := api.Validate(c); len(errs) > 0 {
-				t.Fatal(errs)
-			}
+			c := loaded(t, func(s *api.Spec) {
+				s.Authorizer = api.AuthorizerCheckServer
+				if mutate != nil {
+					mutate(s)
+				}
+			})
 			text, err := sigsyaml.Marshal(CheckServerConfig(c.Spec))
 			if err != nil {
 				t.Fatal(err)
@@ -58,7 +67,7 @@ func TestCheckServerConfigRoundTrips(t *testing.T) {
 }
 
 func TestOAuth2ProxyConfig(t *testing.T) {
-	c := defaulted(nil)
+	c := loaded(t, nil)
 	text, err := proxyConfigFor(c.Spec).encode()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +101,7 @@ func TestOAuth2ProxyConfig(t *testing.T) {
 // TestSecretsOnlyByReference: no emitted object carries a literal secret;
 // the Deployment env reads every secret through secretKeyRef.
 func TestSecretsOnlyByReference(t *testing.T) {
-	c := defaulted(func(s *api.Spec) {
+	c := loaded(t, func(s *api.Spec) {
 		s.OAuth2Proxy.SessionStore = api.SessionStore{Type: "redis", Redis: &api.Redis{
 			Address: "redis://redis:6379", PasswordSecretRef: &api.SecretKeyRef{Name: "redis", Key: "password"}}}
 	})
@@ -112,5 +121,15 @@ func TestSecretsOnlyByReference(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAllNeedsLoad: an AuthConfig that only went through Defaulted (no
+// validation, no parsed URLs) is refused, not generated from.
+func TestAllNeedsLoad(t *testing.T) {
+	c := api.Defaulted(api.AuthConfig{APIVersion: api.APIVersion, Kind: api.Kind, Metadata: api.ObjectMeta{Name: "t"},
+		Spec: api.Spec{PublicURL: "https://kubeflow.example.com"}})
+	if _, err := All(c); err == nil || !strings.Contains(err.Error(), "api.Load") {
+		t.Fatalf("All on an AuthConfig Load never saw: err = %v, want one naming api.Load", err)
 	}
 }

@@ -2,7 +2,6 @@ package generators
 
 import (
 	"bytes"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -71,7 +70,6 @@ type proxyConfig struct {
 
 func proxyConfigFor(s api.Spec) proxyConfig {
 	p := s.OAuth2Proxy
-	public, _ := url.Parse(s.PublicURL)
 	cfg := proxyConfig{
 		Provider:         "oidc",
 		OIDCIssuerURL:    s.OIDC.IssuerURL,
@@ -81,7 +79,7 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		Scope:            strings.Join(s.OIDC.Scopes, " "),
 		CodeChallenge:    "S256",
 		EmailDomains:     p.EmailDomains,
-		WhitelistDomains: []string{public.Host},
+		WhitelistDomains: []string{s.URLs().Public.Host},
 		HTTPAddress:      "0.0.0.0:" + strconv.Itoa(oauth2ProxyPort),
 		MetricsAddress:   "0.0.0.0:" + strconv.Itoa(oauth2ProxyMetricsPort),
 		// oauth2-proxy trusts no client X-Forwarded-* header (X-Forwarded-Uri
@@ -122,9 +120,9 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		// path reads). oauth2-proxy's default, email, is left implicit.
 		cfg.OIDCEmailClaim, cfg.UserIDClaim = c, c
 	}
-	if h := endSessionHost(s.Logout.EndSessionURL); h != "" && h != public.Host {
+	if e := s.URLs().EndSession; e != nil && e.Host != s.URLs().Public.Host {
 		// sign_out's rd may send the browser to the IdP's end-session page.
-		cfg.WhitelistDomains = append(cfg.WhitelistDomains, h)
+		cfg.WhitelistDomains = append(cfg.WhitelistDomains, e.Host)
 	}
 	if r := p.SessionStore.Redis; r != nil {
 		cfg.setRedis(r)
@@ -158,7 +156,7 @@ func (c *proxyConfig) setDex(s api.Spec) {
 	// Dex's issuer is an in-cluster URL the browser cannot reach, so
 	// discovery is skipped: the browser logs in through the gateway's
 	// /dex/ route, oauth2-proxy redeems and fetches keys in-cluster.
-	issuer, _ := url.Parse(s.Dex.IssuerURL)
+	issuer := s.URLs().DexIssuer
 	c.ProviderDisplayName = "Dex"
 	c.SkipOIDCDiscovery = true
 	c.LoginURL = strings.TrimSuffix(s.PublicURL, "/") + strings.TrimSuffix(issuer.Path, "/") + "/auth"
@@ -184,14 +182,6 @@ func backendLogoutURL(endSession string) string {
 		return ""
 	}
 	return endSession + "?id_token_hint={id_token}"
-}
-
-func endSessionHost(raw string) string {
-	u, err := url.Parse(raw)
-	if raw == "" || err != nil {
-		return ""
-	}
-	return u.Host
 }
 
 func (c proxyConfig) encode() (string, error) {

@@ -117,6 +117,6 @@ func TestCRDAcceptsGoodAuthConfigs(t *testing.T) {
 
 // functionAccepts is the function's own verdict on one AuthConfig document.
 func functionAccepts(doc []byte) bool {
-	c, errs := api.Decode(doc)
-	return len(errs) == 0 && len(api.Validate(api.Defaulted(c))) == 0
+	_, errs := api.Load(doc)
+	return len(errs) == 0
 }

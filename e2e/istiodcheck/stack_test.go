@@ -26,12 +26,8 @@ func loadAuthConfig(t *testing.T, file string) (api.AuthConfig, bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, errs := api.Decode(b)
-	if len(errs) > 0 {
-		return c, false
-	}
-	c = api.Defaulted(c)
-	return c, len(api.Validate(c)) == 0
+	c, errs := api.Load(b)
+	return c, len(errs) == 0
 }
 
 // problems runs istiod over the stream for the AuthConfig's gateway and returns every error

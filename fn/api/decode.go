@@ -28,14 +28,30 @@ func Load(doc []byte) (AuthConfig, FieldErrors) {
 	if d.fatal {
 		return AuthConfig{}, capped(d.errs.sorted())
 	}
+	c, errs := load(c, d.covers)
+	return c, capped(append(errs, d.errs...).sorted())
+}
+
+// LoadValue is Load for an AuthConfig built in Go rather than decoded:
+// default, validate, and carry the parsed URLs to the generators.
+func LoadValue(c AuthConfig) (AuthConfig, FieldErrors) {
+	c, errs := load(c, func(string) bool { return false })
+	return c, capped(errs.sorted())
+}
+
+// load defaults and validates c; reported says which paths the decoder
+// already reported, whose consequences are not reported again.
+func load(c AuthConfig, reported func(path string) bool) (AuthConfig, FieldErrors) {
 	c = Defaulted(c)
-	errs := d.errs
-	for _, e := range Validate(c) {
-		if !d.covers(e.Path) {
+	all, urls := validate(c)
+	var errs FieldErrors
+	for _, e := range all {
+		if !reported(e.Path) {
 			errs = append(errs, e)
 		}
 	}
-	return c, capped(errs.sorted())
+	c.Spec.urls = urls
+	return c, errs
 }
 
 // MaxErrors bounds what one document can make us print: a hand-written

@@ -64,6 +64,9 @@ type Spec struct {
 	// Authorizer answers the CUSTOM ext_authz check: oauth2-proxy or check-server.
 	Authorizer  string      `json:"authorizer,omitempty"`
 	CheckServer CheckServer `json:"checkServer,omitempty"`
+
+	// urls is set by Load (URLs).
+	urls URLs
 }
 
 type Gateway struct {

@@ -13,6 +13,12 @@ import (
 // Validate reports every problem of a defaulted AuthConfig at once, each
 // with its field path and how to fix it. It returns nil when c is usable.
 func Validate(c AuthConfig) FieldErrors {
+	errs, _ := validate(c)
+	return errs
+}
+
+// validate is Validate, also returning the URLs it parsed.
+func validate(c AuthConfig) (FieldErrors, URLs) {
 	var errs FieldErrors
 	if c.APIVersion != APIVersion {
 		errs.add("apiVersion", "must be %q, got %q", APIVersion, c.APIVersion)
@@ -22,10 +28,11 @@ func Validate(c AuthConfig) FieldErrors {
 	}
 	validateName(c.Metadata.Name, &errs)
 	s := c.Spec
-	public := validatePublicURL(s.PublicURL, &errs)
+	urls := URLs{Public: validatePublicURL(s.PublicURL, &errs)}
+	public := urls.Public
 	validatePublicPaths(s.PublicPaths, &errs)
 	validateGateway(s.Gateway, &errs)
-	validateIdentityProvider(s, &errs)
+	urls.DexIssuer = validateIdentityProvider(s, &errs)
 	validateOAuth2Proxy(s.OAuth2Proxy, public, s.OIDC, &errs)
 	validateIdentityHeaders(s.IdentityHeaders, &errs)
 	validateMachineIssuers(s.MachineIssuers, s.OIDC.IssuerURL, &errs)
@@ -33,8 +40,9 @@ func Validate(c AuthConfig) FieldErrors {
 	validateLogout(s.Logout, s.PublicPaths, public, &errs)
 	validateAuthorizer(s, &errs)
 	validateProvider(s, &errs)
+	urls.EndSession = validateEndSession(s.Logout.EndSessionURL, &errs)
 	validateInClusterIssuers(s, &errs)
-	return errs.sorted()
+	return errs.sorted(), urls
 }
 
 // validateName requires a DNS-1123 label: the name becomes part of the
@@ -109,25 +117,35 @@ func validateGateway(g Gateway, errs *FieldErrors) {
 	checkDNSSubdomain("spec.gateway.name", name, errs)
 }
 
-func validateIdentityProvider(s Spec, errs *FieldErrors) {
+// validateIdentityProvider returns Dex's issuer URL, parsed (nil without
+// Dex or when it is not valid).
+func validateIdentityProvider(s Spec, errs *FieldErrors) *url.URL {
 	checkURL("spec.oidc.issuerURL", s.OIDC.IssuerURL, false, errs)
 	if !contains(s.OIDC.Scopes, "openid") {
 		errs.add("spec.oidc.scopes", "must include openid; without it there is no ID token")
 	}
 	d := s.Dex
 	if d == nil {
-		return
+		return nil
 	}
 	checkDNSLabel("spec.dex.namespace", d.Namespace, errs)
 	checkDNSSubdomain("spec.dex.configMap", d.ConfigMap, errs)
 	checkDNSSubdomain("spec.dex.deployment", d.Deployment, errs)
 	checkDNSLabel("spec.dex.container", d.Container, errs)
-	checkURL("spec.dex.issuerURL", d.IssuerURL, false, errs)
+	issuer := checkURL("spec.dex.issuerURL", d.IssuerURL, false, errs)
 	if s.OIDC.IssuerURL != d.IssuerURL {
 		errs.add("spec.oidc.issuerURL", "is %q but spec.dex.issuerURL is %q: with Dex they must be equal; remove spec.dex to use an external provider", s.OIDC.IssuerURL, d.IssuerURL)
 	}
 	checkSecretRef("spec.dex.clientSecretRef", d.ClientSecretRef, errs)
-	ids := map[string]string{s.OAuth2Proxy.ClientID: "spec.oauth2Proxy.clientID"}
+	validateDexClients(d, s.OAuth2Proxy.ClientID, errs)
+	return issuer
+}
+
+// validateDexClients checks the extra static clients: unique ids (also
+// against oauth2-proxy's), redirect URIs, and a secret exactly when the
+// client is confidential.
+func validateDexClients(d *Dex, oauth2ProxyClientID string, errs *FieldErrors) {
+	ids := map[string]string{oauth2ProxyClientID: "spec.oauth2Proxy.clientID"}
 	for i, cl := range d.Clients {
 		at := idx("spec.dex.clients", i)
 		switch {

@@ -42,12 +42,17 @@ func validateProvider(s Spec, errs *FieldErrors) {
 		errs.add("spec.identityHeaders.groups.format", "csv needs authorizer: check-server; with oauth2-proxy the groups header comes from Envoy's jwt_authn, which writes a list claim as base64 of its JSON (json-base64)")
 	}
 
-	if e := s.Logout.EndSessionURL; e != "" {
-		checkURL("spec.logout.endSessionURL", e, false, errs)
-	}
-
 	validateCheckServerOptions(s, errs)
 	validateLargeTokens(o.LargeTokens, errs)
+}
+
+// validateEndSession returns spec.logout.endSessionURL, parsed (nil when
+// unset or not valid).
+func validateEndSession(raw string, errs *FieldErrors) *url.URL {
+	if raw == "" {
+		return nil
+	}
+	return checkURL("spec.logout.endSessionURL", raw, false, errs)
 }
 
 // validateAudiences checks the extra login audiences and that no machine

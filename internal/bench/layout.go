@@ -21,11 +21,11 @@ import (
 // objects and the ones a component provides). It returns how many objects
 // auth/ holds.
 func smallLayout(dir string, pkg *Package, authConfig []byte, provided map[string]bool, fnBin string) (int, error) {
-	c, errs := api.Decode(authConfig)
+	c, errs := api.Load(authConfig)
 	if len(errs) > 0 {
 		return 0, fmt.Errorf("the AuthConfig: %v", errs)
 	}
-	comps, err := generators.All(api.Defaulted(c))
+	comps, err := generators.All(c)
 	if err != nil {
 		return 0, err
 	}
