@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // TestIssuerThatNeverLoadsBacksOff (issue 16): a required issuer that is

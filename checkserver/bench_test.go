@@ -12,8 +12,8 @@ import (
 
 	"meshauth.dev/meshauth/checkserver/cache"
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
 	"meshauth.dev/meshauth/checkserver/jwtauth"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // Hot-path benchmarks (make bench-go; BENCHMARKS.md): one check through the

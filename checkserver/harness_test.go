@@ -20,7 +20,7 @@ import (
 
 	"meshauth.dev/meshauth/checkserver/config"
 	"meshauth.dev/meshauth/checkserver/internal/testapiserver"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 func keySet(t *testing.T, is *testissuer.Issuer, mut func(o *KeySetOptions)) *RemoteKeySet {
