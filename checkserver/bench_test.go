@@ -27,7 +27,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, mutate func(*config.Config)) *benchEnv {
 	b.Helper()
-	is := testissuer.New(b)
+	is := testissuer.New(b, testissuer.Options{TLS: true})
 	cfg := config.Default()
 	cfg.Issuers = []config.Issuer{{
 		Issuer: is.URL, JWKSURI: is.JWKSURI, CAFile: is.CAFile, Audiences: []string{"kubeflow"},

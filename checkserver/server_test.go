@@ -82,7 +82,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestOpsEndpointsAndOutageAtStart(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	is.SetDown(true)
 	s, _, _ := startServer(t, func(c *config.Config) {
 		c.Issuers = []config.Issuer{{Issuer: is.URL, Discovery: true, CAFile: is.CAFile, Audiences: []string{audience}, Required: true}}
