@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,7 +56,7 @@ func TestIssuer(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			o := tc.opts(t)
-			var log lockedBuffer
+			var log bytes.Buffer // read after Close, which waits for the handlers
 			o.Log = &log
 			is := testissuer.New(t, o)
 			if o.Listener != nil && is.URL != "http://"+o.Listener.Addr().String() {
@@ -91,6 +90,12 @@ func TestIssuer(t *testing.T) {
 			}
 			if is.DiscoveryHits() != 1 || is.JWKSHits() != 1 || is.LastAuthorization() != "Bearer sa-token" {
 				t.Errorf("hits: discovery %d, JWKS %d (want 1 each), last Authorization %q", is.DiscoveryHits(), is.JWKSHits(), is.LastAuthorization())
+			}
+			if err := is.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(is.CAFile); o.TLS && !os.IsNotExist(err) {
+				t.Errorf("the CA file outlives Close: %v", err)
 			}
 			if !strings.Contains(log.String(), "GET /keys") || !strings.Contains(log.String(), "GET /.well-known/openid-configuration") {
 				t.Errorf("the request log does not name both requests:\n%s", log.String())
@@ -209,22 +214,4 @@ func TestMint(t *testing.T) {
 		resp.Body.Close()
 		t.Errorf("the JWKS is still served after Close")
 	}
-}
-
-// lockedBuffer is the request log: the server writes it, the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
