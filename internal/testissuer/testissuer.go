@@ -94,19 +94,23 @@ func Start(o Options) (*Issuer, error) {
 	if o.Log != nil {
 		is.log = log.New(o.Log, "", log.Ltime|log.Lmicroseconds)
 	}
+	// The handlers read URL and JWKSURI: set before the first request can come.
+	is.URL = "http://" + l.Addr().String()
+	if o.TLS {
+		is.URL = "https://" + l.Addr().String()
+	}
+	is.JWKSURI = is.URL + "/keys"
 	is.server = &httptest.Server{Listener: l, Config: &http.Server{
 		Handler: is.handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: is.log}}
 	if !o.TLS {
 		is.server.Start()
-	} else {
-		is.server.StartTLS()
-		if err := is.writeCA(); err != nil {
-			is.Close()
-			return nil, err
-		}
+		return is, nil
 	}
-	is.URL = is.server.URL
-	is.JWKSURI = is.URL + "/keys"
+	is.server.StartTLS()
+	if err := is.writeCA(); err != nil {
+		_ = is.Close()
+		return nil, err
+	}
 	return is, nil
 }
 
