@@ -14,7 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // TestAttackCorpus sends hostile tokens and requests through both front
@@ -49,8 +49,7 @@ func TestAttackCorpus(t *testing.T) {
 		return testissuer.SignRaw(t, k1, hdr(extraHdr), claims(mutate))
 	}
 	now := time.Now()
-	attacker := testissuer.NewKey(t, "attacker", jose.RS256)
-	attacker.KID = "k1" // the trusted key's kid on different key material
+	attacker := testissuer.Foreign(t, k1) // the trusted key's kid on different key material
 	rotated := testissuer.NewKey(t, "old", jose.RS256)
 	pubPEM := func() []byte {
 		der, _ := x509.MarshalPKIXPublicKey(k1.Priv.Public())
@@ -91,7 +90,7 @@ func TestAttackCorpus(t *testing.T) {
 		"jku header":                     tok(signed(map[string]any{"jku": "https://attacker.example/jwks"}, nil)),
 		"x5u header":                     tok(signed(map[string]any{"x5u": "https://attacker.example/cert.pem"}, nil)),
 		"jwk header embeds attacker key": tok(testissuer.SignRaw(t, attacker, hdr(map[string]any{"jwk": attacker.JWK()}), claims(nil))),
-		"x5c header":                     tok(signed(map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(h.is.Server.Certificate().Raw)}}, nil)),
+		"x5c header":                     tok(signed(map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(h.is.Certificate().Raw)}}, nil)),
 		"wrong key with trusted kid":     tok(testissuer.SignRaw(t, attacker, hdr(nil), claims(nil))),
 		"rotated-out key":                tok(testissuer.SignRaw(t, rotated, hdr(map[string]any{"kid": "old"}), claims(nil))),
 		"unknown kid":                    tok(signed(map[string]any{"kid": "nope"}, nil)),

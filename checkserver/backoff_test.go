@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // TestIssuerThatNeverLoadsBacksOff (issue 16): a required issuer that is
@@ -18,7 +18,7 @@ import (
 // /readyz says 503 the whole time and 200 once keys load. The clock and the
 // refresh timer are injected: the test fires each wait itself.
 func TestIssuerThatNeverLoadsBacksOff(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	is.SetDown(true)
 	cfg := config.Default()
 	cfg.Listen = config.Listen{HTTP: "127.0.0.1:0", Ops: "127.0.0.1:0"}

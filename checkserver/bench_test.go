@@ -12,8 +12,8 @@ import (
 
 	"meshauth.dev/meshauth/checkserver/cache"
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
 	"meshauth.dev/meshauth/checkserver/jwtauth"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // Hot-path benchmarks (make bench-go; BENCHMARKS.md): one check through the
@@ -27,7 +27,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, mutate func(*config.Config)) *benchEnv {
 	b.Helper()
-	is := testissuer.New(b)
+	is := testissuer.New(b, testissuer.Options{TLS: true})
 	cfg := config.Default()
 	cfg.Issuers = []config.Issuer{{
 		Issuer: is.URL, JWKSURI: is.JWKSURI, CAFile: is.CAFile, Audiences: []string{"kubeflow"},

@@ -12,7 +12,7 @@ import (
 	authv1 "k8s.io/api/authentication/v1"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 func (h *harness) check(tok string) Decision {

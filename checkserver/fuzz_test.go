@@ -12,7 +12,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // FuzzCheckHeaders drives the whole decision with arbitrary Authorization,

@@ -20,7 +20,7 @@ import (
 
 	"meshauth.dev/meshauth/checkserver/config"
 	"meshauth.dev/meshauth/checkserver/internal/testapiserver"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 const (
@@ -46,7 +46,7 @@ type harness struct {
 
 func newHarness(t *testing.T, mutate func(c *config.Config)) *harness {
 	t.Helper()
-	h := &harness{is: testissuer.New(t), api: testapiserver.Start(t)}
+	h := &harness{is: testissuer.New(t, testissuer.Options{TLS: true}), api: testapiserver.Start(t)}
 	h.is.Publish(h.is.Signer, testissuer.NewKey(t, "ec1", jose.ES256))
 
 	// The fake oauth2-proxy follows /oauth2/auth: 202 + X-Auth-Request-* for

@@ -8,7 +8,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // TestRevocationEvictsCachedTokens (issue 16): when a key leaves the

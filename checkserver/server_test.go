@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // blockingProxy is an oauth2-proxy whose answers wait for release, so a
@@ -82,7 +82,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestOpsEndpointsAndOutageAtStart(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	is.SetDown(true)
 	s, _, _ := startServer(t, func(c *config.Config) {
 		c.Issuers = []config.Issuer{{Issuer: is.URL, Discovery: true, CAFile: is.CAFile, Audiences: []string{audience}, Required: true}}

@@ -10,7 +10,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // mintedToken is what an attacker sends: a JWT-shaped bearer from an issuer

@@ -30,6 +30,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 const (
@@ -62,7 +64,7 @@ func manyGroups() []any {
 // public host, cookie Secure, SameSite lax and the cookie domain explicit.
 // Dex's issuer stays the in-cluster-style loopback URL oauth2-proxy redeems
 // at; the browser reaches Dex only through the front's /dex/ route.
-func browserAuthConfig(frontPort, dexPort int, iss *testIssuer, authorizer string) map[string]any {
+func browserAuthConfig(frontPort, dexPort int, iss *testissuer.Issuer, authorizer string) map[string]any {
 	ac := loopbackAuthConfig(frontPort, dexPort, iss, authorizer)
 	spec := ac["spec"].(map[string]any)
 	spec["publicURL"] = "https://" + net.JoinHostPort(browserPublicHost, strconv.Itoa(frontPort))
@@ -227,7 +229,7 @@ func otherSitePages(public string) http.Handler {
 
 // jwtTimes reads iat and exp of a JWT the gateway passed on (verified there).
 func jwtTimes(tok string) (iat, exp time.Time, ok bool) {
-	c, err := parseJWTUnverified(tok)
+	c, err := testissuer.Payload(tok)
 	if err != nil {
 		return
 	}

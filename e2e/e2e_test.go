@@ -19,6 +19,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"meshauth.dev/meshauth/internal/testissuer"
 	"meshauth.dev/meshauth/internal/versions"
 )
 
@@ -228,7 +229,8 @@ func (e *env) flowMachineTokens(t *testing.T) {
 		}
 	})
 	const sub = "system:serviceaccount:e2e:robot"
-	good := e.issuer.token(t, map[string]any{"sub": sub, "aud": "e2e-machines"})
+	machine := func(claims map[string]any) map[string]any { return e.issuer.Fresh(10*time.Minute, claims) }
+	good := e.issuer.Token(t, machine(map[string]any{"sub": sub, "aud": "e2e-machines"}))
 	t.Run("machine_issuer", func(t *testing.T) {
 		got := bearer(good)
 		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != sub {
@@ -247,11 +249,11 @@ func (e *env) flowMachineTokens(t *testing.T) {
 		}
 	})
 	for name, tok := range map[string]string{
-		"tampered":         tamper(t, good, "sub", "system:serviceaccount:kube-system:admin"),
-		"expired":          e.issuer.token(t, map[string]any{"sub": sub, "aud": "e2e-machines", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()}),
-		"foreign_audience": e.issuer.token(t, map[string]any{"sub": sub, "aud": "someone-else"}),
-		"foreign_key":      signRS256(t, e.issuer.foreign, "e2e", e.issuer.URL, map[string]any{"sub": sub, "aud": "e2e-machines"}),
-		"unknown_issuer":   signRS256(t, e.issuer.key, "e2e", "http://127.0.0.1:1/not-trusted", map[string]any{"sub": sub, "aud": "e2e-machines"}),
+		"tampered":         testissuer.Tamper(t, good, "sub", "system:serviceaccount:kube-system:admin"),
+		"expired":          e.issuer.Token(t, machine(map[string]any{"sub": sub, "aud": "e2e-machines", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()})),
+		"foreign_audience": e.issuer.Token(t, machine(map[string]any{"sub": sub, "aud": "someone-else"})),
+		"foreign_key":      testissuer.Sign(t, testissuer.Foreign(t, e.issuer.Signer), machine(map[string]any{"sub": sub, "aud": "e2e-machines"}), nil),
+		"unknown_issuer":   e.issuer.Token(t, machine(map[string]any{"iss": "http://127.0.0.1:1/not-trusted", "sub": sub, "aud": "e2e-machines"})),
 		"garbage":          "not-a-jwt",
 	} {
 		t.Run("refuses_"+name, func(t *testing.T) {
@@ -409,7 +411,7 @@ func TestValidationRefusesWrongAuthConfig(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	fnBin := binary(t, "authconfig-fn")
-	iss := &testIssuer{URL: "http://127.0.0.1:1"}
+	iss := &testissuer.Issuer{URL: "http://127.0.0.1:1", JWKSURI: "http://127.0.0.1:1/keys"}
 
 	// The loopback AuthConfig itself is valid (the control).
 	good := loopbackAuthConfig(8080, 5556, iss, "oauth2-proxy")

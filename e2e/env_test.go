@@ -16,13 +16,15 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"sigs.k8s.io/yaml"
+
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // loopbackAuthConfig is the AuthConfig of the e2e environment: publicURL and
 // issuers on 127.0.0.1, the cookie not secure (plain http), and explicit
 // values (client id, cookie name, header names, secret refs) so every flow
 // can check the AuthConfig's intent against what the real programs do.
-func loopbackAuthConfig(frontPort, dexPort int, iss *testIssuer, authorizer string) map[string]any {
+func loopbackAuthConfig(frontPort, dexPort int, iss *testissuer.Issuer, authorizer string) map[string]any {
 	public := "http://" + hostPort(frontPort)
 	return map[string]any{
 		"apiVersion": "meshauth.dev/v1alpha1",
@@ -43,7 +45,7 @@ func loopbackAuthConfig(frontPort, dexPort int, iss *testIssuer, authorizer stri
 			},
 			"machineIssuers": []any{map[string]any{
 				"issuer":    iss.URL,
-				"jwksURI":   iss.URL + "/jwks",
+				"jwksURI":   iss.JWKSURI,
 				"audiences": []any{"e2e-machines"},
 			}},
 			"authorizer": authorizer,
@@ -59,7 +61,7 @@ type env struct {
 	lg     *logs
 	ac     map[string]any
 	r      *rendered
-	issuer *testIssuer
+	issuer *testissuer.Issuer
 
 	frontURL  string
 	issuerURL string // Dex's
@@ -85,11 +87,11 @@ type env struct {
 // environment of newEnv. The browser environment (browser_env_test.go) sets
 // them: an https AuthConfig, TLS on the front's listener, an HTML dashboard.
 type envOptions struct {
-	authConfig    func(frontPort, dexPort int, iss *testIssuer, authorizer string) map[string]any // loopbackAuthConfig when nil
-	dexConfig     func(cfg map[string]any)                                                        // edits the Dex config after the loopback overrides
-	dashboard     http.Handler                                                                    // the echo when nil
-	frontListener func(net.Listener) net.Listener                                                 // wraps the front's listener (TLS)
-	specMods      []func(spec map[string]any)                                                     // change the AuthConfig before it is rendered
+	authConfig    func(frontPort, dexPort int, iss *testissuer.Issuer, authorizer string) map[string]any // loopbackAuthConfig when nil
+	dexConfig     func(cfg map[string]any)                                                               // edits the Dex config after the loopback overrides
+	dashboard     http.Handler                                                                           // the echo when nil
+	frontListener func(net.Listener) net.Listener                                                        // wraps the front's listener (TLS)
+	specMods      []func(spec map[string]any)                                                            // change the AuthConfig before it is rendered
 }
 
 func (e *env) spec() map[string]any { return e.ac["spec"].(map[string]any) }
@@ -121,7 +123,7 @@ func newEnvWith(t *testing.T, authorizer string, opts envOptions) *env {
 	dexPort := freePort(t)
 	e.frontURL = "http://" + hostPort(frontPort)
 	e.dexAddr = hostPort(dexPort)
-	e.issuer = newTestIssuer(t, lg)
+	e.issuer = testissuer.New(t, testissuer.Options{Log: lg.get("issuer")})
 	e.ac = opts.authConfig(frontPort, dexPort, e.issuer, authorizer)
 	for _, m := range opts.specMods {
 		m(e.spec())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"meshauth.dev/meshauth/internal/kubeapi"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // Flow 8 (docs/e2e.md): the cluster's own service-account issuer as a
@@ -89,7 +90,7 @@ func TestKubernetesServiceAccountIssuer(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, tok := range map[string]string{"wrong_audience": other, "api_server_audience": apiAudience,
-				"expired": expired, "tampered": tamper(t, good, "sub", "system:serviceaccount:kube-system:admin")} {
+				"expired": expired, "tampered": testissuer.Tamper(t, good, "sub", "system:serviceaccount:kube-system:admin")} {
 				if got := bearer(tok); got.status != http.StatusUnauthorized && got.status != http.StatusForbidden {
 					t.Errorf("%s ServiceAccount token = %d %.300s, want 401 or 403", name, got.status, got.body)
 				}

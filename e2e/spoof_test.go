@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // spoofedIdentity are identity-named headers a client may send, in both
@@ -60,7 +61,7 @@ func (e *env) flowSpoofedIdentity(t *testing.T) {
 	})
 	t.Run("bearer", func(t *testing.T) {
 		b := e.browser(t)
-		tok := e.issuer.token(t, map[string]any{"sub": "system:serviceaccount:e2e:robot", "aud": "e2e-machines"})
+		tok := e.issuer.Token(t, e.issuer.Fresh(10*time.Minute, map[string]any{"sub": "system:serviceaccount:e2e:robot", "aud": "e2e-machines"}))
 		r := b.do("GET", "/api/whoami", nil, spoof(map[string]string{"Authorization": "Bearer " + tok}))
 		check(t, "bearer", dashboardSaw(t, r))
 	})

@@ -9,7 +9,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"meshauth.dev/meshauth/checkserver/config"
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // FuzzVerify feeds arbitrary strings to Parse and Verify against a preloaded

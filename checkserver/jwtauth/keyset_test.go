@@ -10,7 +10,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"meshauth.dev/meshauth/checkserver/internal/testissuer"
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 func keySet(t *testing.T, is *testissuer.Issuer, mut func(o *KeySetOptions)) *RemoteKeySet {
@@ -57,7 +57,7 @@ func TestKeySetFetch(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			is := testissuer.New(t)
+			is := testissuer.New(t, testissuer.Options{TLS: true})
 			ks := keySet(t, is, func(o *KeySetOptions) {
 				if tc.mut != nil {
 					tc.mut(is, o)
@@ -75,7 +75,7 @@ func TestKeySetFetch(t *testing.T) {
 }
 
 func TestKeySetBearerTokenFile(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	f := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(f, []byte("sa-token\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -90,7 +90,7 @@ func TestKeySetBearerTokenFile(t *testing.T) {
 }
 
 func TestKeySetServesStaleOnFailure(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	ks := keySet(t, is, nil)
 	if _, err := ks.fetch(context.Background()); err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestKeySetUnknownKidRefetch(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			is := testissuer.New(t)
+			is := testissuer.New(t, testissuer.Options{TLS: true})
 			ks := keySet(t, is, func(o *KeySetOptions) { o.MinRefetch = tc.minRefetch })
 			if _, err := ks.fetch(context.Background()); err != nil {
 				t.Fatal(err)
@@ -139,7 +139,7 @@ func TestKeySetUnknownKidRefetch(t *testing.T) {
 }
 
 func TestKeySetSingleFlight(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	ks := keySet(t, is, func(o *KeySetOptions) { o.MinRefetch = 0 })
 	is.Publish(testissuer.NewKey(t, "k2", jose.RS256))
 	var wg sync.WaitGroup
@@ -158,7 +158,7 @@ func TestKeySetSingleFlight(t *testing.T) {
 }
 
 func TestKeySetOutageAtStart(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	is.SetDown(true)
 	ks := keySet(t, is, func(o *KeySetOptions) { o.Discovery, o.JWKSURI, o.Refresh = true, "", time.Minute })
 	ctx, cancel := context.WithCancel(context.Background())
@@ -178,7 +178,7 @@ func TestKeySetOutageAtStart(t *testing.T) {
 }
 
 func TestKeySetBackgroundRefresh(t *testing.T) {
-	is := testissuer.New(t)
+	is := testissuer.New(t, testissuer.Options{TLS: true})
 	ks := keySet(t, is, func(o *KeySetOptions) { o.Refresh = 20 * time.Millisecond })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

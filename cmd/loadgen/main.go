@@ -70,18 +70,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // serveIssuer runs a benchmark issuer for d and prints how to trust it.
 func serveIssuer(addr, aud string, d time.Duration, stdout, stderr io.Writer) int {
-	b, err := loadgen.StartBenchIssuer(addr)
+	is, tok, err := loadgen.StartBenchIssuer(addr, aud)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
 		return 2
 	}
-	defer b.Close()
-	tok, err := b.Token(aud, "bench@example.com", []string{"bench"}, time.Hour)
-	if err != nil {
-		fmt.Fprintln(stderr, "loadgen:", err)
-		return 2
-	}
-	_ = json.NewEncoder(stdout).Encode(map[string]string{"issuer": b.URL, "jwksURI": b.JWKSURI, "token": tok})
+	defer is.Close()
+	_ = json.NewEncoder(stdout).Encode(map[string]string{"issuer": is.URL, "jwksURI": is.JWKSURI, "token": tok})
 	time.Sleep(d) // the issuer's lifetime is the point of this mode, not synchronisation
 	return 0
 }

@@ -20,6 +20,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // The meshauth chain as istiod builds it for authorizer oauth2-proxy:
@@ -204,7 +206,7 @@ func TestChainDenyAndErrors(t *testing.T) {
 
 func TestChainBearer(t *testing.T) {
 	s := newSigner(t, "k1")
-	other := newSigner(t, "k1")
+	other := &signer{Key: testissuer.Foreign(t, s.Key)} // the trusted kid on key material the JWKS lacks
 	var calls []*http.Request
 	authz := authzServer(t, s, &calls)
 	gw := serveGateway(t, meshauthChain(t, s, nil), map[string]string{dashCluster: echoServer(t), authzCluster: authz})

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net"
@@ -20,10 +18,11 @@ import (
 	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 // The hand-built xDS of these tests has the shape istiod gives a gateway:
@@ -170,35 +169,22 @@ func do(t testing.TB, method, u string, hdr map[string]string) result {
 
 // signer issues RS256 tokens; jwks is its public key set.
 type signer struct {
-	key  *rsa.PrivateKey
-	kid  string
+	testissuer.Key
 	jwks string
 }
 
 func newSigner(t testing.TB, kid string) *signer {
 	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	k := testissuer.NewKey(t, kid, jose.RS256)
+	b, err := json.Marshal(testissuer.KeySet(k))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: kid, Algorithm: "RS256", Use: "sig"}}})
-	return &signer{key: k, kid: kid, jwks: string(b)}
+	return &signer{Key: k, jwks: string(b)}
 }
 
+// token signs claims, with iat and a 10-minute exp unless given.
 func (s *signer) token(t testing.TB, claims map[string]any) string {
 	t.Helper()
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: s.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", s.kid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := map[string]any{"iat": time.Now().Unix(), "exp": time.Now().Add(10 * time.Minute).Unix()}
-	for k, v := range claims {
-		c[k] = v
-	}
-	tok, err := jwt.Signed(sig).Claims(c).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return testissuer.Sign(t, s.Key, testissuer.Fresh(10*time.Minute, claims), nil)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"meshauth.dev/meshauth/internal/testissuer"
 )
 
 func TestMain(m *testing.M) { os.Exit(Main(m)) }
@@ -49,12 +51,29 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Claims(tok)
+	c, err := testissuer.Payload(tok)
 	if err != nil || c["iss"] != s.Issuer || c["sub"] != "system:serviceaccount:kubeapi-test:robot" {
 		t.Fatalf("token claims = %v (%v), want iss %s and the robot's sub", c, err, s.Issuer)
 	}
 	// RBAC is on: the robot may not list namespaces.
 	if _, err := s.DoAs(ctx, tok, http.MethodGet, "/api/v1/namespaces", nil); !IsStatus(err, http.StatusForbidden) && !IsStatus(err, http.StatusUnauthorized) {
 		t.Fatalf("an unbound ServiceAccount listed namespaces: %v", err)
+	}
+	// Resign signs with the server's own key: the server authenticates a
+	// token for its own audience re-signed (403, not 401), and refuses it
+	// once tampered with.
+	apiTok, err := s.TokenRequest(ctx, "kubeapi-test", "robot", nil, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resigned, err := s.Resign(apiTok, func(c map[string]any) { c["exp"] = c["exp"].(float64) - 60 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DoAs(ctx, resigned, http.MethodGet, "/api/v1/namespaces", nil); !IsStatus(err, http.StatusForbidden) {
+		t.Fatalf("a re-signed token was not authenticated: %v", err)
+	}
+	if _, err := s.DoAs(ctx, testissuer.Tamper(t, resigned, "exp", 0), http.MethodGet, "/api/v1/namespaces", nil); !IsStatus(err, http.StatusUnauthorized) {
+		t.Fatalf("a tampered token = %v, want 401", err)
 	}
 }

@@ -2,14 +2,18 @@ package loadgen
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -92,18 +96,35 @@ func TestParseHeader(t *testing.T) {
 	}
 }
 
+// TestBenchIssuer: what loadgen -serve-issuer prints is a plain-HTTP JWKS
+// and a token for the audience that verifies against it.
 func TestBenchIssuer(t *testing.T) {
-	b, err := StartBenchIssuer("127.0.0.1:0")
+	is, tok, err := StartBenchIssuer("127.0.0.1:0", "a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	resp, err := http.Get(b.JWKSURI)
+	defer is.Close()
+	if !strings.HasPrefix(is.JWKSURI, "http://127.0.0.1:") {
+		t.Fatalf("JWKS URI %s, want plain HTTP on the given address", is.JWKSURI)
+	}
+	resp, err := http.Get(is.JWKSURI)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("JWKS: %v %v", resp, err)
 	}
-	resp.Body.Close()
-	if tok, err := b.Token("a", "u", nil, time.Minute); err != nil || len(tok) < 100 {
-		t.Fatalf("token %q %v", tok, err)
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatalf("token %q: %v", tok, err)
+	}
+	var c jwt.Claims
+	if err := parsed.Claims(set, &c); err != nil {
+		t.Fatalf("the token does not verify against the JWKS served: %v", err)
+	}
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: is.URL, AnyAudience: jwt.Audience{"a"}, Subject: benchUser}, 0); err != nil {
+		t.Fatalf("claims %+v: %v", c, err)
 	}
 }
