@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"meshauth.dev/meshauth/internal/loopback"
 	"meshauth.dev/meshauth/internal/testissuer"
 )
 
@@ -86,7 +87,7 @@ func browserDexConfig(cfg map[string]any) {
 	exp["idTokens"] = dexIDTokenLifetime.String()
 	users, _ := cfg["staticPasswords"].([]any)
 	cfg["staticPasswords"] = append(users, map[string]any{
-		"email": manyGroupsEmail, "hash": testPasswordHash, "username": "many-groups",
+		"email": manyGroupsEmail, "hash": loopback.PasswordHash, "username": "many-groups",
 		"userID": "e2e-many-groups", "groups": manyGroups(),
 	})
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"meshauth.dev/meshauth/internal/loopback"
 )
 
 // TestBrowser walks a person's path in headless Chromium over TLS at the
@@ -51,7 +53,7 @@ func (be *browserEnv) login(p *person, deep, email string) {
 	p.run("type the password into Dex's form",
 		chromedp.WaitVisible(chromedp.ID("submit-login")),
 		chromedp.SendKeys(chromedp.ID("login"), email),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.SendKeys(chromedp.ID("password"), loopback.Password),
 		chromedp.Click(chromedp.ID("submit-login")))
 	be.expectApp(p, deep, email)
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"meshauth.dev/meshauth/internal/loopback"
 	"meshauth.dev/meshauth/internal/testissuer"
 	"meshauth.dev/meshauth/internal/versions"
 )
@@ -90,7 +89,7 @@ func TestCheckServerGRPC(t *testing.T) {
 // pins and the issuer are checked.
 func (e *env) flowStart(t *testing.T) {
 	dep := e.r.find(t, "apps", "Deployment", strOr(e.spec()["oauth2Proxy"].(map[string]any), "namespace", "oauth2-proxy"), "oauth2-proxy")
-	if img, _ := container(t, dep, "oauth2-proxy")["image"].(string); img != versions.OAuth2ProxyImage {
+	if img, _ := workload(t, dep, "oauth2-proxy").Container["image"].(string); img != versions.OAuth2ProxyImage {
 		t.Errorf("the emitted oauth2-proxy image is %q; the e2e binary is %s (internal/versions)", img, versions.OAuth2ProxyImage)
 	}
 	out, code := run(e.ctx, readyTimeout, binary(t, "oauth2-proxy"), []string{"--version"}, nil)
@@ -214,16 +213,11 @@ func (e *env) flowMachineTokens(t *testing.T) {
 		return b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", "Authorization": "Bearer " + tok})
 	}
 	t.Run("dex_password_grant", func(t *testing.T) {
-		form := url.Values{"grant_type": {"password"}, "username": {e.userEmail}, "password": {testPassword},
-			"scope": {"openid email groups profile"}, "client_id": {e.clientID}, "client_secret": {testClientSecret}}
-		resp := b.do("POST", "/dex/token", form, nil)
-		var tok struct {
-			IDToken string `json:"id_token"`
+		tok, err := loopback.PasswordGrant(e.ctx, b, "/dex/token", e.clientID, e.userEmail)
+		if err != nil {
+			t.Fatalf("%v\nhops:\n%s", err, b.hops())
 		}
-		if resp.status != 200 || json.Unmarshal([]byte(resp.body), &tok) != nil || tok.IDToken == "" {
-			t.Fatalf("Dex password grant for client %q = %d %s", e.clientID, resp.status, resp.body)
-		}
-		got := bearer(tok.IDToken)
+		got := bearer(tok)
 		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != e.userEmail {
 			t.Errorf("Dex ID token as bearer = %d %.300s, want 200 with %s: %s", got.status, got.body, e.userHeader, e.userEmail)
 		}
@@ -355,25 +349,23 @@ func mustURL(t testing.TB, s string) *url.URL {
 	return u
 }
 
-var formRE = regexp.MustCompile(`(?is)<form[^>]*\baction="([^"]*)"`)
+// Visit makes the browser a loopback.Browser: every hop on the front and in
+// the trail, redirects followed.
+func (b *browser) Visit(_ context.Context, method, target string, form url.Values) (loopback.Page, error) {
+	r := b.follow(b.do(method, target, form, nil))
+	return loopback.Page{URL: mustURL(b.t, r.path), Status: r.status, Header: r.header, Body: r.body}, nil
+}
 
-// login walks oauth2-proxy's start → Dex's local login form → callback and
-// returns the response to the page it lands on (rd=/ → the dashboard).
+// login walks oauth2-proxy's start → Dex's local login form → callback
+// (loopback.Login) and returns the response to the page it lands on (rd=/ →
+// the dashboard).
 func (b *browser) login() response {
 	b.t.Helper()
-	r := b.follow(b.do("GET", "/oauth2/start?rd=%2F", nil, nil))
-	m := formRE.FindStringSubmatch(r.body)
-	if r.status != 200 || m == nil || !strings.Contains(r.body, `name="password"`) {
-		b.t.Fatalf("did not reach Dex's login form: %d %.300s\nhops:\n%s", r.status, r.body, b.hops())
+	p, err := loopback.Login(b.e.ctx, b, b.e.userEmail)
+	if err != nil {
+		b.t.Fatalf("%v\nhops:\n%s", err, b.hops())
 	}
-	action := html.UnescapeString(m[1])
-	if action == "" {
-		action = r.path
-	}
-	base, _ := url.Parse(r.path)
-	post := b.do("POST", base.ResolveReference(mustURL(b.t, action)).String(),
-		url.Values{"login": {b.e.userEmail}, "password": {testPassword}}, nil)
-	return b.follow(post)
+	return response{status: p.Status, header: p.Header, body: p.Body, path: p.URL.RequestURI()}
 }
 
 func (b *browser) hops() string { return "  " + strings.Join(b.trail, "\n  ") }

@@ -3,20 +3,17 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"sigs.k8s.io/yaml"
 
+	"meshauth.dev/meshauth/internal/loopback"
 	"meshauth.dev/meshauth/internal/testissuer"
 )
 
@@ -69,9 +66,8 @@ type env struct {
 	o2pAddr   string
 	csAddr    string
 
-	o2pCfgPath string
-	o2pArgs    []string
-	o2pEnv     []string
+	o2pArgs []string
+	o2pEnv  []string
 
 	// From the AuthConfig.
 	clientID, cookieName, userHeader, groupsHeader string
@@ -184,59 +180,28 @@ func echo(w http.ResponseWriter, r *http.Request) {
 }
 
 // startDex boots Dex with the emitted (merged) config.yaml of the
-// dex-clients component and the env of the emitted Deployment patch.
+// dex-clients component and the env of the emitted Deployment patch, with
+// the loopback overrides (loopback.DexConfig, loopback.DexEnv).
 func (e *env) startDex(registry map[string]string) {
 	t := e.t
 	d := e.spec()["dex"].(map[string]any)
 	ns, cm, dep, ctr := strOr(d, "namespace", "auth"), strOr(d, "configMap", "dex"), strOr(d, "deployment", "dex"), strOr(d, "container", "dex")
-	emitted := e.r.configMapKey(t, ns, cm, "config.yaml")
-	text, cfg, err := overrideDexConfig(emitted, e.dexAddr)
-	if err == nil && e.opts.dexConfig != nil {
-		e.opts.dexConfig(cfg)
-		var b []byte
-		b, err = yaml.Marshal(cfg)
-		text = string(b)
-	}
+	cfg, err := loopback.DexConfig(e.r.configMapKey(t, ns, cm, "config.yaml"), e.dexAddr, testGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if e.opts.dexConfig != nil {
+		e.opts.dexConfig(cfg)
+	}
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+	text := writeYAML(t, path, cfg)
+	if e.userEmail, err = loopback.DexUser(cfg); err != nil {
 		t.Fatal(err)
 	}
-	depPatch := e.r.find(t, "apps", "Deployment", ns, dep)
-	envv := containerEnv(t, depPatch.String(), container(t, depPatch, ctr), testSecrets())
-	// Stand-ins for Dex's own install: the password hash and the credentials
-	// of static clients the function does not own (Kubeflow's envFrom Secrets).
-	have := func(name string) bool {
-		return slices.ContainsFunc(envv, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
-	}
-	users, _ := cfg["staticPasswords"].([]any)
-	for _, u := range users {
-		um, _ := u.(map[string]any)
-		if e.userEmail == "" {
-			e.userEmail, _ = um["email"].(string)
-		}
-		if v, _ := um["hashFromEnv"].(string); v != "" && !have(v) {
-			envv = append(envv, v+"="+testPasswordHash)
-		}
-	}
-	if e.userEmail == "" {
-		t.Fatalf("the emitted Dex config has no staticPasswords user to log in with")
-	}
-	clients, _ := cfg["staticClients"].([]any)
-	for _, c := range clients {
-		cm, _ := c.(map[string]any)
-		for _, k := range []string{"idEnv", "secretEnv"} {
-			if v, _ := cm[k].(string); v != "" && !have(v) {
-				envv = append(envv, v+"=stand-in-"+strings.ToLower(v))
-			}
-		}
-	}
-	bin := binary(t, "dex")
-	p := start(t, e.ctx, e.lg, "dex", bin, []string{"serve", path}, envv)
+	w := workload(t, e.r.find(t, "apps", "Deployment", ns, dep), ctr)
+	p := start(t, e.ctx, e.lg, "dex", binary(t, "dex"), []string{"serve", path}, loopback.DexEnv(cfg, workloadEnv(t, w)))
 	e.lg.printf("dex", "config (emitted + overrides):\n%s", text)
-	waitReady(t, e.ctx, p, e.issuerURL+"/.well-known/openid-configuration", 200)
+	waitReady(t, e.ctx, p, loopback.DiscoveryURL(e.issuerURL))
 	registry[dexService] = e.dexAddr
 }
 
@@ -248,113 +213,97 @@ func strOr(m map[string]any, k, def string) string {
 }
 
 // startOAuth2Proxy runs `oauth2-proxy --config-test` and then oauth2-proxy
-// with the emitted oauth2_proxy.cfg and the emitted Deployment's args and env.
+// with the emitted oauth2_proxy.cfg and the emitted Deployment's args and
+// env (loopback.NewOAuth2Proxy).
 func (e *env) startOAuth2Proxy(registry map[string]string) {
 	t := e.t
 	ns := strOr(e.spec()["oauth2Proxy"].(map[string]any), "namespace", "oauth2-proxy")
 	cfgText := e.r.configMapKey(t, ns, "oauth2-proxy", "oauth2_proxy.cfg")
-	var cfg struct {
-		HTTPAddress string `toml:"http_address"`
-	}
-	if _, err := toml.Decode(cfgText, &cfg); err != nil {
-		t.Fatalf("the emitted oauth2_proxy.cfg is not TOML: %v", err)
-	}
-	e.o2pCfgPath = filepath.Join(t.TempDir(), "oauth2_proxy.cfg")
-	if err := os.WriteFile(e.o2pCfgPath, []byte(cfgText), 0o600); err != nil {
+	w := workload(t, e.r.find(t, "apps", "Deployment", ns, "oauth2-proxy"), "oauth2-proxy")
+	e.o2pAddr = hostPort(freePort(t))
+	o, err := loopback.NewOAuth2Proxy(t.TempDir(), cfgText, w, testSecrets(), e.o2pAddr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	dep := e.r.find(t, "apps", "Deployment", ns, "oauth2-proxy")
-	c := container(t, dep, "oauth2-proxy")
-	args := argsWithConfig(t, dep.String(), c, e.o2pCfgPath)
-	port := freePort(t)
-	e.o2pAddr = hostPort(port)
-	args = append(args, "--http-address="+e.o2pAddr, "--metrics-address="+hostPort(freePort(t)))
-	e.o2pArgs = args
-	e.o2pEnv = containerEnv(t, dep.String(), c, testSecrets())
+	e.o2pArgs, e.o2pEnv = o.Args, o.Env
 	bin := binary(t, "oauth2-proxy")
-
-	out, code := run(e.ctx, readyTimeout, bin, append(slices.Clone(args), "--config-test"), e.o2pEnv)
+	out, code := run(e.ctx, readyTimeout, bin, append(slices.Clone(o.Args), "--config-test"), o.Env)
 	e.lg.printf("oauth2-proxy --config-test", "exit %d\n%s", code, out)
 	if code != 0 {
 		t.Fatalf("oauth2-proxy --config-test refuses the emitted config (exit %d):\n%s\n--- oauth2_proxy.cfg ---\n%s", code, out, cfgText)
 	}
-	p := start(t, e.ctx, e.lg, "oauth2-proxy", bin, args, e.o2pEnv)
-	waitReady(t, e.ctx, p, "http://"+e.o2pAddr+"/ping", 200)
-
-	// The Service resolves to oauth2-proxy only through a port whose
-	// targetPort is the container port the emitted config listens on.
-	_, cfgPort, _ := net.SplitHostPort(cfg.HTTPAddress)
-	svc := e.r.find(t, "", "Service", ns, "oauth2-proxy")
-	for sp, tp := range servicePorts(svc) {
-		if cp, ok := containerPort(c, tp); ok && strconv.Itoa(cp) == cfgPort {
-			registry[fmt.Sprintf("oauth2-proxy.%s.svc.cluster.local:%d", ns, sp)] = e.o2pAddr
-		}
-	}
+	p := start(t, e.ctx, e.lg, "oauth2-proxy", bin, o.Args, o.Env)
+	waitReady(t, e.ctx, p, o.Ready)
+	loopback.Registry(registry).Route(e.r.find(t, "", "Service", ns, "oauth2-proxy").m, w, o.ListenPort, e.o2pAddr)
 }
 
 // startCheckServer runs bin/check-server with the emitted config.yaml of the
-// check-server component (loopback overrides in overrides_test.go) and the
-// emitted Deployment's args.
+// check-server component (loopback.NewCheckServer's overrides) and the
+// emitted Deployment's args, after `check-server -validate` on them.
 func (e *env) startCheckServer(registry map[string]string) {
 	t := e.t
 	cs, _ := e.spec()["checkServer"].(map[string]any)
 	ns := strOr(cs, "namespace", strOr(e.spec()["oauth2Proxy"].(map[string]any), "namespace", "oauth2-proxy"))
-	emitted := e.r.configMapKey(t, ns, "check-server", "config.yaml")
-	httpPort, opsPort := freePort(t), freePort(t)
-	grpcAddr := ""
+	l := loopback.CheckServerListen{HTTP: hostPort(freePort(t)), Ops: hostPort(freePort(t))}
 	if strOr(cs, "protocol", "http") == "grpc" {
-		grpcAddr = hostPort(freePort(t))
+		l.GRPC = hostPort(freePort(t))
 	}
-	text, listen, err := overrideCheckServerConfig(emitted, hostPort(httpPort), hostPort(opsPort), grpcAddr, registry)
+	c, err := loopback.NewCheckServer(e.r.configMapKey(t, ns, "check-server", "config.yaml"), l, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+	text := writeYAML(t, path, c.Config)
+	w := workload(t, e.r.find(t, "apps", "Deployment", ns, "check-server"), "check-server")
+	args, err := w.ArgsWithConfig(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	dep := e.r.find(t, "apps", "Deployment", ns, "check-server")
-	c := container(t, dep, "check-server")
-	args := argsWithConfig(t, dep.String(), c, path)
-	envv := containerEnv(t, dep.String(), c, testSecrets())
+	envv := workloadEnv(t, w)
 	e.lg.printf("check-server", "config (emitted + overrides):\n%s", text)
 	bin := binary(t, "check-server")
 	if out, code := run(e.ctx, readyTimeout, bin, append(slices.Clone(args), "-validate"), envv); code != 0 {
 		t.Fatalf("check-server -validate refuses the emitted config (exit %d):\n%s\n--- config.yaml ---\n%s", code, out, text)
 	}
 	p := start(t, e.ctx, e.lg, "check-server", bin, args, envv)
-	waitReady(t, e.ctx, p, "http://"+hostPort(opsPort)+"/readyz", 200)
-	e.csAddr = hostPort(httpPort)
-
-	// The Service resolves to the check-server's HTTP listener only through a
-	// port whose targetPort is the container port the emitted config listens on.
-	svc := e.r.find(t, "", "Service", ns, "check-server")
-	for sp, tp := range servicePorts(svc) {
-		if cp, ok := containerPort(c, tp); ok && strconv.Itoa(cp) == listen.httpPort {
-			registry[fmt.Sprintf("check-server.%s.svc.cluster.local:%d", ns, sp)] = e.csAddr
-		}
-		if cp, ok := containerPort(c, tp); ok && grpcAddr != "" && strconv.Itoa(cp) == listen.grpcPort {
-			registry[fmt.Sprintf("check-server.%s.svc.cluster.local:%d", ns, sp)] = grpcAddr
-		}
+	waitReady(t, e.ctx, p, c.Ready)
+	e.csAddr = l.HTTP
+	svc := e.r.find(t, "", "Service", ns, "check-server").m
+	loopback.Registry(registry).Route(svc, w, c.HTTPPort, l.HTTP)
+	if l.GRPC != "" {
+		loopback.Registry(registry).Route(svc, w, c.GRPCPort, l.GRPC)
 	}
 }
 
-// argsWithConfig is the container's args as emitted, with --config= pointed
-// at path: the emitted workload must pass its config file by flag.
-func argsWithConfig(t *testing.T, dep string, c map[string]any, path string) []string {
+// workload is a container of an emitted Deployment (or patch).
+func workload(t testing.TB, dep object, name string) loopback.Workload {
 	t.Helper()
-	var args []string
-	list, _ := c["args"].([]any)
-	sawConfig := false
-	for _, a := range list {
-		s, _ := a.(string)
-		if strings.HasPrefix(s, "--config=") {
-			s, sawConfig = "--config="+path, true
-		}
-		args = append(args, s)
+	w, err := loopback.ContainerOf(dep.m, name)
+	if err != nil {
+		t.Fatalf("%s: %v", dep, err)
 	}
-	if !sawConfig {
-		t.Fatalf("%s: the container args %v do not pass --config=", dep, list)
+	return w
+}
+
+// workloadEnv is its env, the Secrets by the harness's test values.
+func workloadEnv(t testing.TB, w loopback.Workload) []string {
+	t.Helper()
+	env, err := w.Env(testSecrets())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return args
+	return env
+}
+
+// writeYAML writes v to path and returns the text.
+func writeYAML(t testing.TB, path string, v any) string {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,19 +15,19 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"meshauth.dev/meshauth/internal/daemon"
+	"meshauth.dev/meshauth/internal/loopback"
 )
 
 // Time budgets. Every process and every wait is bounded by one of these.
 const (
-	envTimeout   = 4 * time.Minute  // one environment (render, boot, flows)
-	readyTimeout = 30 * time.Second // a process becoming ready
-	stopTimeout  = 5 * time.Second  // SIGTERM → SIGKILL
-	httpTimeout  = 10 * time.Second // one HTTP exchange
+	envTimeout   = 4 * time.Minute       // one environment (render, boot, flows)
+	readyTimeout = loopback.ReadyTimeout // a process becoming ready
+	stopTimeout  = loopback.StopTimeout  // SIGTERM → SIGKILL
+	httpTimeout  = 10 * time.Second      // one HTTP exchange
 )
 
 // repoRoot is the repository root (go test runs in the package directory).
@@ -128,61 +127,35 @@ func listen(t testing.TB) net.Listener {
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
-// logBuffer collects a process's output; safe for concurrent writers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	const max = 1 << 20
-	if b.buf.Len() < max {
-		b.buf.Write(p)
-	}
-	return len(p), nil
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // logs gathers every process's and server's log of one environment and
 // prints them when the test failed (always with E2E_LOGS=1).
 type logs struct {
 	mu    sync.Mutex
 	names []string
-	bufs  map[string]*logBuffer
+	bufs  map[string]*loopback.Tail
 }
 
 func newLogs(t testing.TB) *logs {
-	l := &logs{bufs: map[string]*logBuffer{}}
+	l := &logs{bufs: map[string]*loopback.Tail{}}
 	t.Cleanup(func() {
 		if !t.Failed() && os.Getenv("E2E_LOGS") == "" {
 			return
 		}
 		for _, n := range l.names {
-			out := l.bufs[n].String()
-			const tail = 24 << 10
-			if len(out) > tail {
-				out = "…(truncated)…\n" + out[len(out)-tail:]
-			}
-			t.Logf("----- log of %s -----\n%s----- end of %s -----", n, out, n)
+			t.Logf("----- log of %s -----\n%s----- end of %s -----", n, l.bufs[n].Last(24<<10), n)
 		}
 	})
 	return l
 }
 
-func (l *logs) get(name string) *logBuffer {
+// get is the log of name: its last MiB, of which a failure prints the end.
+func (l *logs) get(name string) *loopback.Tail {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if b, ok := l.bufs[name]; ok {
 		return b
 	}
-	b := &logBuffer{}
+	b := loopback.NewTail(1 << 20)
 	l.bufs[name] = b
 	l.names = append(l.names, name)
 	return b
@@ -195,23 +168,15 @@ func (l *logs) printf(name, format string, args ...any) {
 // proc is one started program and its log.
 type proc struct {
 	*daemon.Proc
-	log *logBuffer
+	log *loopback.Tail
 }
 
-// start runs bin with args and env (added to a minimal environment) until
-// ctx ends or the test cleans up; it is stopped by its PID: SIGTERM, then
-// SIGKILL after stopTimeout.
+// start runs bin with args and env (loopback.Start) until ctx ends or the
+// test cleans up; it is stopped by its PID.
 func start(t testing.TB, ctx context.Context, lg *logs, name, bin string, args, env []string) *proc {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}, env...)
-	cmd.Dir = t.TempDir()
 	b := lg.get(name)
-	cmd.Stdout, cmd.Stderr = b, b
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = stopTimeout
-	fmt.Fprintf(b, "$ %s %s\n", bin, strings.Join(args, " "))
-	dp, err := daemon.Start(name, cmd)
+	dp, err := loopback.Start(ctx, loopback.Program{Name: name, Path: bin, Args: args, Env: env, Dir: t.TempDir(), Log: b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,18 +203,12 @@ func run(ctx context.Context, timeout time.Duration, bin string, args []string, 
 	}
 }
 
-// waitReady polls url until it answers want (a poll with a deadline, not a
-// sleep), failing early when p exits.
-func waitReady(t testing.TB, ctx context.Context, p *proc, url string, want int) {
+// waitReady waits until url answers 200 (loopback.Ready), failing early
+// when p exits.
+func waitReady(t testing.TB, ctx context.Context, p *proc, url string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	var dp *daemon.Proc
-	if p != nil {
-		dp = p.Proc
-	}
-	if err := daemon.WaitHTTP(ctx, dp, url, want); err != nil {
-		t.Fatalf("%v (within %s)", err, readyTimeout)
+	if err := loopback.Ready(ctx, p.Proc, url); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"meshauth.dev/meshauth/internal/loopback"
 )
 
 // Hydra clients of the e2e: oauth2-proxy's, another app of the same IdP
@@ -90,7 +92,7 @@ func newHydraEnv(t *testing.T, extra func(spec map[string]any)) (*env, *hydra) {
 	e.readIntent()
 
 	h.client(t, ctx, map[string]any{
-		"client_id": e.clientID, "client_secret": testClientSecret,
+		"client_id": e.clientID, "client_secret": loopback.ClientSecret,
 		"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 		"scope": "openid email profile offline_access", "redirect_uris": []string{e.frontURL + "/oauth2/callback"},
 		// oauth2-proxy sends the secret in the form on refresh (and falls
@@ -100,7 +102,7 @@ func newHydraEnv(t *testing.T, extra func(spec map[string]any)) (*env, *hydra) {
 	})
 	h.lifespans(t, ctx, e.clientID, hydraSessionTTL)
 	h.client(t, ctx, map[string]any{
-		"client_id": hydraOtherClient, "client_secret": testClientSecret,
+		"client_id": hydraOtherClient, "client_secret": loopback.ClientSecret,
 		"grant_types": []string{"authorization_code"}, "response_types": []string{"code"},
 		"scope": "openid email", "redirect_uris": []string{hydraOtherRedirect}, "token_endpoint_auth_method": "client_secret_post",
 	})
@@ -228,7 +230,7 @@ func TestHydraProvider(t *testing.T) {
 	})
 
 	t.Run("other_client_token_refused", func(t *testing.T) {
-		tok := h.codeFlowIDToken(t, e.ctx, hydraOtherClient, testClientSecret, hydraOtherRedirect)
+		tok := h.codeFlowIDToken(t, e.ctx, hydraOtherClient, loopback.ClientSecret, hydraOtherRedirect)
 		// Envoy's jwt_authn answers a verified token whose audience is not
 		// allowed with 403, not 401 (JwtAudienceNotAllowed).
 		if r := bearer(e.browser(t), tok); r.status != http.StatusForbidden || !strings.Contains(r.body, "Audiences in Jwt are not allowed") {
@@ -387,7 +389,7 @@ func TestHydraCheckServer(t *testing.T) {
 	if cookie.Get(e.userHeader) != hydraUser || cookie.Get(e.groupsHeader) != want {
 		t.Errorf("cookie path: %s=%q %s=%q, want %q and %q", e.userHeader, cookie.Get(e.userHeader), e.groupsHeader, cookie.Get(e.groupsHeader), hydraUser, want)
 	}
-	tok := h.codeFlowIDToken(t, e.ctx, e.clientID, testClientSecret, e.frontURL+"/oauth2/callback")
+	tok := h.codeFlowIDToken(t, e.ctx, e.clientID, loopback.ClientSecret, e.frontURL+"/oauth2/callback")
 	br := e.browser(t).do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", "Authorization": "Bearer " + tok})
 	if br.status != 200 {
 		t.Fatalf("bearer path with the user's ID token: %d %s", br.status, br.body)
@@ -396,7 +398,7 @@ func TestHydraCheckServer(t *testing.T) {
 	if bearer.Get(e.userHeader) != cookie.Get(e.userHeader) || bearer.Get(e.groupsHeader) != cookie.Get(e.groupsHeader) {
 		t.Errorf("one person, two identities: cookie %q/%q, bearer %q/%q", cookie.Get(e.userHeader), cookie.Get(e.groupsHeader), bearer.Get(e.userHeader), bearer.Get(e.groupsHeader))
 	}
-	other := h.codeFlowIDToken(t, e.ctx, hydraOtherClient, testClientSecret, hydraOtherRedirect)
+	other := h.codeFlowIDToken(t, e.ctx, hydraOtherClient, loopback.ClientSecret, hydraOtherRedirect)
 	if r := e.browser(t).do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", "Authorization": "Bearer " + other}); r.status != http.StatusUnauthorized {
 		t.Errorf("check-server: another client's ID token = %d, want 401", r.status)
 	}

@@ -4,7 +4,8 @@ package e2e
 // object it stands in for, in one place. Nothing else is changed: the
 // oauth2-proxy config file is passed byte for byte, the Dex config is the
 // emitted one with these keys replaced, the front is driven by the emitted
-// Istio objects.
+// Istio objects. The rows for Dex, oauth2-proxy, check-server, the Secrets
+// and cluster DNS are internal/loopback's steps, which make bench runs too.
 //
 // | what                                   | emitted (cluster)                    | e2e (loopback)                          | why                                        |
 // |----------------------------------------|--------------------------------------|-----------------------------------------|--------------------------------------------|
@@ -34,58 +35,22 @@ package e2e
 // | Redis address (TestRedisSessions)      | a Service                            | 127.0.0.1:<free> in the AuthConfig      | no cluster DNS                             |
 
 import (
-	"fmt"
-	"net"
-	"net/url"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"meshauth.dev/meshauth/internal/loopback"
 )
 
-// The test user's password and a bcrypt hash of it (cost 10, the minimum Dex accepts), given to
-// Dex through the hashFromEnv variables of the emitted staticPasswords.
-const (
-	testPassword     = "e2e-password-1234"
-	testPasswordHash = "$2a$10$ULcT81XU0CWAV5f/GC9D2e7A8WHsJaCZ2U/oYwNBKuIi7Cthm2Fau"
-	testGroup        = "e2e-team"
-)
+// testGroup is the group of every static user that has none (Kubeflow's
+// default user): flow 2 checks the groups header.
+const testGroup = "e2e-team"
 
-// Test Secrets, by the names and keys the AuthConfig below references.
-const (
-	testClientSecret = "e2e-client-secret-0123456789"
-	testCookieSecret = "0123456789abcdef0123456789abcdef" // 32 bytes: AES-256
-)
-
-func testSecrets() map[string]map[string]string {
-	return map[string]map[string]string{
-		"e2e-oauth2-proxy":      {"client-secret": testClientSecret, "cookie-secret": testCookieSecret},
-		"e2e-dex-oauth2-client": {"client-secret": testClientSecret},
+// testSecrets are the Secrets by the names and keys the AuthConfig below
+// references, with the loopback stack's test values.
+func testSecrets() loopback.Secrets {
+	return loopback.Secrets{
+		"e2e-oauth2-proxy":      {"client-secret": loopback.ClientSecret, "cookie-secret": loopback.CookieSecret},
+		"e2e-dex-oauth2-client": {"client-secret": loopback.ClientSecret},
 	}
-}
-
-// overrideDexConfig applies the loopback overrides to the emitted Dex config.
-func overrideDexConfig(emitted string, dexAddr string) (string, map[string]any, error) {
-	var cfg map[string]any
-	if err := yaml.Unmarshal([]byte(emitted), &cfg); err != nil {
-		return "", nil, fmt.Errorf("the emitted Dex config.yaml: %w", err)
-	}
-	web, _ := cfg["web"].(map[string]any)
-	if web == nil {
-		web = map[string]any{}
-		cfg["web"] = web
-	}
-	web["http"] = dexAddr
-	cfg["storage"] = map[string]any{"type": "memory"}
-	// Test user data: Kubeflow's default user has no groups; flow 2 checks
-	// the groups header, so the users get testGroup when they have none.
-	users, _ := cfg["staticPasswords"].([]any)
-	for _, u := range users {
-		if um, ok := u.(map[string]any); ok && um["groups"] == nil {
-			um["groups"] = []any{testGroup}
-		}
-	}
-	b, err := yaml.Marshal(cfg)
-	return string(b), cfg, err
 }
 
 // Stand-in Service addresses the emitted objects refer to but do not define.
@@ -161,51 +126,4 @@ func standInGateway(nsName string, podLabels map[string]string) map[string]any {
 			"port":  map[string]any{"number": 80, "name": "http", "protocol": "HTTP"},
 			"hosts": []any{"*"},
 		}}}}
-}
-
-type checkServerListen struct{ httpPort, grpcPort string }
-
-// overrideCheckServerConfig applies the loopback overrides to the emitted
-// check-server config.yaml: listen addresses, oauth2Proxy.url through the
-// registry (cluster DNS), TokenReview off. It returns the port the emitted
-// config listened on for HTTP, to check the Service against.
-func overrideCheckServerConfig(emitted, httpAddr, opsAddr, grpcAddr string, registry map[string]string) (string, checkServerListen, error) {
-	var cfg map[string]any
-	if err := yaml.Unmarshal([]byte(emitted), &cfg); err != nil {
-		return "", checkServerListen{}, fmt.Errorf("the emitted check-server config.yaml: %w", err)
-	}
-	listen, _ := cfg["listen"].(map[string]any)
-	if listen == nil {
-		return "", checkServerListen{}, fmt.Errorf("the emitted check-server config has no listen addresses")
-	}
-	emittedHTTP, _ := listen["http"].(string)
-	_, port, _ := net.SplitHostPort(emittedHTTP)
-	emittedGRPC, _ := listen["grpc"].(string)
-	_, grpcPort, _ := net.SplitHostPort(emittedGRPC)
-	listen["http"], listen["ops"], listen["grpc"] = httpAddr, opsAddr, grpcAddr
-	if o, ok := cfg["oauth2Proxy"].(map[string]any); ok {
-		if u, _ := o["url"].(string); u != "" {
-			pu, err := url.Parse(u)
-			if err != nil {
-				return "", checkServerListen{}, fmt.Errorf("check-server oauth2Proxy.url %q: %w", u, err)
-			}
-			hp := pu.Host
-			if pu.Port() == "" {
-				hp += ":80"
-			}
-			addr, ok := registry[hp]
-			if !ok {
-				return "", checkServerListen{}, fmt.Errorf("check-server oauth2Proxy.url %q names no emitted oauth2-proxy Service port (known: %v)", u, mapKeys(registry))
-			}
-			pu.Host = addr
-			o["url"] = pu.String()
-		}
-	}
-	if k, ok := cfg["kubernetes"].(map[string]any); ok {
-		if tr, ok := k["tokenReview"].(map[string]any); ok {
-			tr["enabled"] = false
-		}
-	}
-	b, err := yaml.Marshal(cfg)
-	return string(b), checkServerListen{httpPort: port, grpcPort: grpcPort}, err
 }
