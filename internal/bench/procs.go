@@ -1,62 +1,29 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"meshauth.dev/meshauth/internal/daemon"
+	"meshauth.dev/meshauth/internal/loopback"
 )
 
 // proc is one server the benchmarks started; it is stopped by its PID.
 type proc struct {
 	*daemon.Proc
-	out *tailBuffer
+	out *loopback.Tail // the end of its output, for error messages
 }
 
-// tailBuffer keeps the last 64 KiB of a process's output for error messages.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if b.buf.Len() > 64<<10 {
-		keep := append([]byte(nil), b.buf.Bytes()[b.buf.Len()-32<<10:]...)
-		b.buf.Reset()
-		b.buf.Write(keep)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if len(s) > 4000 {
-		s = "…" + s[len(s)-4000:]
-	}
-	return s
-}
-
-// startProc runs a server in dir with env added to a minimal environment.
-func (r *Runner) startProc(name, dir, bin string, args, env []string) (*proc, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir}, env...)
-	out := &tailBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	pp, err := daemon.Start(name, cmd)
+// startProc runs a server in dir (loopback.Start) until stopAll or the end
+// of ctx.
+func (r *Runner) startProc(ctx context.Context, name, dir, bin string, args, env []string) (*proc, error) {
+	out := loopback.NewTail(64 << 10)
+	pp, err := loopback.Start(ctx, loopback.Program{Name: name, Path: bin, Args: args, Env: env, Dir: dir, Log: out})
 	if err != nil {
 		return nil, err
 	}
@@ -68,30 +35,18 @@ func (r *Runner) startProc(name, dir, bin string, args, env []string) (*proc, er
 // stopAll stops every started server, newest first.
 func (r *Runner) stopAll() {
 	for i := len(r.procs) - 1; i >= 0; i-- {
-		r.procs[i].Stop(5 * time.Second)
+		r.procs[i].Stop(loopback.StopTimeout)
 	}
 	r.procs = nil
 }
 
-// waitHTTP polls url until it answers status, the process exits or 30 s pass.
-func waitHTTP(ctx context.Context, p *proc, url string, status int) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := daemon.WaitHTTP(ctx, p.Proc, url, status); err != nil {
-		return fmt.Errorf("%w\n%s", err, p.out)
+// ready waits until url answers 200 (loopback.Ready); the error ends with
+// the end of the server's output.
+func ready(ctx context.Context, p *proc, url string) error {
+	if err := loopback.Ready(ctx, p.Proc, url); err != nil {
+		return fmt.Errorf("%w\n%s", err, p.out.Last(4000))
 	}
 	return nil
-}
-
-// freeAddr returns a free 127.0.0.1:<port> below the kernel's ephemeral
-// range, where the load generator's own connections cannot take it
-// (daemon.FreePort).
-func freeAddr() (string, error) {
-	p, err := daemon.FreePort()
-	if err != nil {
-		return "", err
-	}
-	return "127.0.0.1:" + strconv.Itoa(p), nil
 }
 
 // vmRSS reads VmRSS and VmHWM (KiB) of a running process.
