@@ -49,6 +49,9 @@ func (p *Proc) Stop(grace time.Duration) {
 	}
 }
 
+// Done is closed once the program has ended: a wait with its own deadline.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
 // Exited says whether the program has ended.
 func (p *Proc) Exited() bool {
 	select {

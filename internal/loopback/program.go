@@ -7,7 +7,6 @@ package loopback
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -42,7 +41,7 @@ type Program struct {
 // StopTimeout): a program never outlives the run that started it.
 func Start(ctx context.Context, p Program) (*daemon.Proc, error) {
 	if p.Dir == "" {
-		return nil, errors.New("loopback: " + p.Name + " needs a Dir of its own (it is also its HOME)")
+		return nil, fmt.Errorf("loopback: %s needs a Dir of its own (it is also its HOME)", p.Name)
 	}
 	log := p.Log
 	if log == nil {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"meshauth.dev/meshauth/internal/daemon"
 )
 
 // TestStart: the program runs in its Dir with a minimal environment (the
@@ -19,7 +21,7 @@ func TestStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Stop(StopTimeout)
-	waitExit(t, p.Exited)
+	waitExit(t, p)
 	got := log.String()
 	for _, want := range []string{"$ /bin/sh -c ", "pwd=" + dir + " home=" + dir + " extra=given leak=\n"} {
 		if !strings.Contains(got, want) {
@@ -41,7 +43,7 @@ func TestStartEndsWithContext(t *testing.T) {
 	}
 	defer p.Stop(StopTimeout)
 	cancel()
-	waitExit(t, p.Exited)
+	waitExit(t, p)
 }
 
 // TestReadyExited: a program that exits is reported at once, not after
@@ -65,13 +67,11 @@ func TestReadyExited(t *testing.T) {
 	}
 }
 
-func waitExit(t *testing.T, exited func() bool) {
+func waitExit(t *testing.T, p *daemon.Proc) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !exited() {
-		if time.Now().After(deadline) {
-			t.Fatal("the program did not exit within 10 s")
-		}
-		time.Sleep(10 * time.Millisecond) // the poll interval of a bounded wait
+	select {
+	case <-p.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not exit within 10 s", p.Name)
 	}
 }
