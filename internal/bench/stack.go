@@ -145,7 +145,7 @@ func secretsFor(spec api.Spec) loopback.Secrets {
 // the env of its Deployment (loopback.DexEnv).
 func (r *Runner) startDex(ctx context.Context, s *stack) error {
 	d := s.spec.Dex
-	emitted, err := s.objs.ConfigMapKey(d.Namespace, d.ConfigMap, "config.yaml")
+	emitted, w, err := s.objs.Program(loopback.Source{Namespace: d.Namespace, ConfigMap: d.ConfigMap, Key: "config.yaml", Deployment: d.Deployment, Container: d.Container})
 	if err != nil {
 		return err
 	}
@@ -154,10 +154,6 @@ func (r *Runner) startDex(ctx context.Context, s *stack) error {
 		return err
 	}
 	if s.userEmail, err = loopback.DexUser(cfg); err != nil {
-		return err
-	}
-	w, err := s.objs.Workload(d.Namespace, d.Deployment, d.Container)
-	if err != nil {
 		return err
 	}
 	env, err := w.Env(s.secrets)
@@ -183,11 +179,7 @@ func (r *Runner) startDex(ctx context.Context, s *stack) error {
 // for machine clients.
 func (r *Runner) startOAuth2Proxy(ctx context.Context, s *stack) error {
 	ns := s.spec.OAuth2Proxy.Namespace
-	cfg, err := s.objs.ConfigMapKey(ns, "oauth2-proxy", "oauth2_proxy.cfg")
-	if err != nil {
-		return err
-	}
-	w, err := s.objs.Workload(ns, "oauth2-proxy", "oauth2-proxy")
+	cfg, w, err := s.objs.Program(loopback.Source{Namespace: ns, ConfigMap: "oauth2-proxy", Key: "oauth2_proxy.cfg", Deployment: "oauth2-proxy", Container: "oauth2-proxy"})
 	if err != nil {
 		return err
 	}
@@ -214,11 +206,7 @@ func (r *Runner) startOAuth2Proxy(ctx context.Context, s *stack) error {
 // with its caches off for the uncached rows.
 func (r *Runner) startCheckServers(ctx context.Context, s *stack) error {
 	ns := s.spec.CheckServer.Namespace
-	emitted, err := s.objs.ConfigMapKey(ns, "check-server", "config.yaml")
-	if err != nil {
-		return err
-	}
-	w, err := s.objs.Workload(ns, "check-server", "check-server")
+	emitted, w, err := s.objs.Program(loopback.Source{Namespace: ns, ConfigMap: "check-server", Key: "config.yaml", Deployment: "check-server", Container: "check-server"})
 	if err != nil {
 		return err
 	}

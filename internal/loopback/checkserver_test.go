@@ -10,15 +10,12 @@ import (
 
 const checkServerSpec = "  publicURL: https://kubeflow.example.com\n  authorizer: check-server\n"
 
+var oauth2ProxySource = Source{Namespace: "oauth2-proxy", ConfigMap: "oauth2-proxy", Key: "oauth2_proxy.cfg", Deployment: "oauth2-proxy", Container: "oauth2-proxy"}
+
 // TestOAuth2Proxy: the emitted config byte for byte, the emitted args with
 // the copy's path and the loopback listen flags, the env resolved.
 func TestOAuth2Proxy(t *testing.T) {
-	e := render(t, checkServerSpec)
-	cfg, err := e.ConfigMapKey("oauth2-proxy", "oauth2-proxy", "oauth2_proxy.cfg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := e.Workload("oauth2-proxy", "oauth2-proxy", "oauth2-proxy")
+	cfg, w, err := render(t, checkServerSpec).Program(oauth2ProxySource)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,15 +43,15 @@ func TestOAuth2Proxy(t *testing.T) {
 }
 
 // TestCheckServer derives check-server's loopback config from the emitted
-// one; oauth2Proxy.url resolves only through a Service port that reaches
-// oauth2-proxy's listen port.
+// one, with the gRPC listener on or off; oauth2Proxy.url resolves only
+// through a Service port that reaches oauth2-proxy's listen port.
 func TestCheckServer(t *testing.T) {
 	e := render(t, checkServerSpec)
 	emitted, err := e.ConfigMapKey("oauth2-proxy", "check-server", "config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	o2p, err := e.Workload("oauth2-proxy", "oauth2-proxy", "oauth2-proxy")
+	_, o2p, err := e.Program(oauth2ProxySource)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,29 +60,13 @@ func TestCheckServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := CheckServerListen{HTTP: "127.0.0.1:1001", GRPC: "127.0.0.1:1002", Ops: "127.0.0.1:1003"}
-	type scenario struct {
-		listenPort string // the port oauth2-proxy's config listens on
-		grpc       string
-		wantURL    string
-		wantErr    string
-	}
-	for name, sc := range map[string]scenario{
-		"routed":         {listenPort: "4180", grpc: l.GRPC, wantURL: "http://127.0.0.1:4180"},
-		"gRPC off":       {listenPort: "4180", grpc: "", wantURL: "http://127.0.0.1:4180"},
-		"Service misses": {listenPort: "4181", grpc: l.GRPC, wantErr: `"http://oauth2-proxy.oauth2-proxy.svc.cluster.local" names no Service port`},
-	} {
+	routed := Registry{}
+	routed.Route(svc, o2p, "4180", "127.0.0.1:4180")
+	for name, grpc := range map[string]string{"gRPC on": l.GRPC, "gRPC off": ""} {
 		t.Run(name, func(t *testing.T) {
-			reg := Registry{}
-			reg.Route(svc, o2p, sc.listenPort, "127.0.0.1:4180")
 			ll := l
-			ll.GRPC = sc.grpc
-			c, err := NewCheckServer(emitted, ll, reg)
-			if sc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), sc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, sc.wantErr)
-				}
-				return
-			}
+			ll.GRPC = grpc
+			c, err := NewCheckServer(emitted, ll, routed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,8 +78,8 @@ func TestCheckServer(t *testing.T) {
 			if c.HTTPPort != "8080" || c.GRPCPort != "9000" || c.Ready != "http://127.0.0.1:1003/readyz" {
 				t.Errorf("emitted ports %q/%q, ready %q; want 8080/9000 and /readyz on ops", c.HTTPPort, c.GRPCPort, c.Ready)
 			}
-			if got := str(c.Config, "oauth2Proxy", "url"); got != sc.wantURL {
-				t.Errorf("oauth2Proxy.url = %q, want %q", got, sc.wantURL)
+			if got := str(c.Config, "oauth2Proxy", "url"); got != "http://127.0.0.1:4180" {
+				t.Errorf("oauth2Proxy.url = %q, want the loopback oauth2-proxy", got)
 			}
 			if got := nested(c.Config, "kubernetes", "tokenReview", "enabled"); got != false {
 				t.Errorf("tokenReview.enabled = %v, want false", got)
@@ -107,6 +88,12 @@ func TestCheckServer(t *testing.T) {
 				t.Errorf("cache.size = %v, want the emitted 10000 (nothing but the overrides changes)", got)
 			}
 		})
+	}
+	// oauth2-proxy's config listening on a port its Service does not target.
+	unrouted := Registry{}
+	unrouted.Route(svc, o2p, "4181", "127.0.0.1:4180")
+	if _, err := NewCheckServer(emitted, l, unrouted); err == nil || !strings.Contains(err.Error(), `"http://oauth2-proxy.oauth2-proxy.svc.cluster.local" names no Service port`) {
+		t.Errorf("oauth2Proxy.url through no Service port: %v", err)
 	}
 	if _, err := NewCheckServer("apiRoutes: [/api/]\n", l, Registry{}); err == nil {
 		t.Error("a config without listen addresses: no error")

@@ -50,16 +50,11 @@ func TestDex(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := render(t, sc.spec)
-			emitted, err := e.ConfigMapKey("auth", "dex", "config.yaml")
+			emitted, w, err := render(t, sc.spec).Program(Source{Namespace: "auth", ConfigMap: "dex", Key: "config.yaml", Deployment: "dex", Container: "dex"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			cfg, err := DexConfig(emitted, "127.0.0.1:5556", sc.groups...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := e.Workload("auth", "dex", "dex")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -76,6 +76,21 @@ func (e Emitted) ConfigMapKey(ns, name, key string) (string, error) {
 	return "", fmt.Errorf("the emitted ConfigMap %s/%s has no data[%q]", ns, name, key)
 }
 
+// Source is where one program of the stack is in the output: the
+// ConfigMap key holding its config file and the Deployment container that
+// reads it.
+type Source struct{ Namespace, ConfigMap, Key, Deployment, Container string }
+
+// Program is src's config file and container.
+func (e Emitted) Program(src Source) (string, Workload, error) {
+	cfg, err := e.ConfigMapKey(src.Namespace, src.ConfigMap, src.Key)
+	if err != nil {
+		return "", Workload{}, err
+	}
+	w, err := e.Workload(src.Namespace, src.Deployment, src.Container)
+	return cfg, w, err
+}
+
 // Workload is a container of an emitted Deployment.
 func (e Emitted) Workload(ns, name, container string) (Workload, error) {
 	dep, err := e.Get("Deployment", ns, name)
