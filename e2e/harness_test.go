@@ -190,7 +190,7 @@ func run(ctx context.Context, timeout time.Duration, bin string, args []string, 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, env...)
+	cmd.Env = daemon.Env("", env...)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	switch {

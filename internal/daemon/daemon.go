@@ -25,6 +25,17 @@ type Proc struct {
 	err  error // valid once done is closed
 }
 
+// Env is the environment a started program gets: a minimal PATH, HOME when
+// home is set, then extra; nothing of the caller's, so a test or benchmark
+// does not depend on who runs it.
+func Env(home string, extra ...string) []string {
+	env := []string{"PATH=/usr/bin:/bin"}
+	if home != "" {
+		env = append(env, "HOME="+home)
+	}
+	return append(env, extra...)
+}
+
 // Start starts cmd (its output already wired) and reaps it in the background.
 func Start(name string, cmd *exec.Cmd) (*Proc, error) {
 	if err := cmd.Start(); err != nil {

@@ -84,3 +84,13 @@ func TestWaitHTTP(t *testing.T) {
 		t.Error("Err() of a program that exited 3 is nil")
 	}
 }
+
+// TestEnv: PATH always, HOME only when given, the extras after them.
+func TestEnv(t *testing.T) {
+	if got := strings.Join(Env("/h", "A=1"), " "); got != "PATH=/usr/bin:/bin HOME=/h A=1" {
+		t.Errorf("Env(/h, A=1) = %q", got)
+	}
+	if got := strings.Join(Env(""), " "); got != "PATH=/usr/bin:/bin" {
+		t.Errorf("Env without a home = %q, want PATH only", got)
+	}
+}

@@ -213,7 +213,7 @@ func startBound(ctx context.Context, name, bin, dir string, nports int,
 			return nil, "", err
 		}
 		cmd := exec.Command(bin, args(ports)...)
-		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir}
+		cmd.Env = daemon.Env(dir)
 		cmd.Dir = dir
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, logf, logf
 		// Killed with the test binary, should it die without stopping them.

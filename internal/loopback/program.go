@@ -49,7 +49,7 @@ func Start(ctx context.Context, p Program) (*daemon.Proc, error) {
 	}
 	cmd := exec.CommandContext(ctx, p.Path, p.Args...)
 	cmd.Dir = p.Dir
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + p.Dir}, p.Env...)
+	cmd.Env = daemon.Env(p.Dir, p.Env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = StopTimeout
