@@ -12,7 +12,7 @@ import (
 // Emitted is authconfig-fn's output in resources mode: the finished
 // objects, by kind, namespace and name.
 type Emitted struct {
-	objs map[string]map[string]any // nil: the output holds it twice
+	objs map[string]*fn.KubeObject // nil: the output holds it twice
 }
 
 // Render runs the function in process, in resources mode, with authConfig
@@ -35,31 +35,33 @@ func Render(authConfig, pkg []byte) (Emitted, error) {
 	if ok, err := (process.Processor{}).Process(rl); err != nil || !ok {
 		return Emitted{}, fmt.Errorf("authconfig-fn refused the AuthConfig: %v %v", err, rl.Results)
 	}
-	e := Emitted{objs: map[string]map[string]any{}}
+	e := Emitted{objs: map[string]*fn.KubeObject{}}
 	for _, o := range rl.Items {
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(o.String()), &m); err != nil {
-			return Emitted{}, fmt.Errorf("emitted %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
-		}
 		k := objectKey(o.GetKind(), o.GetNamespace(), o.GetName())
 		if _, twice := e.objs[k]; twice {
-			m = nil
+			o = nil
 		}
-		e.objs[k] = m
+		e.objs[k] = o
 	}
 	return e, nil
 }
 
 func objectKey(kind, ns, name string) string { return kind + " " + ns + "/" + name }
 
-// Get is the one emitted object of this kind, namespace and name.
+// Get is the one emitted object of this kind, namespace and name, as the
+// plain data the steps read (decoded on demand: the Kubeflow package holds
+// hundreds of objects the stack never reads).
 func (e Emitted) Get(kind, ns, name string) (map[string]any, error) {
-	m, ok := e.objs[objectKey(kind, ns, name)]
+	o, ok := e.objs[objectKey(kind, ns, name)]
 	switch {
 	case !ok:
 		return nil, fmt.Errorf("authconfig-fn emitted no %s %s/%s", kind, ns, name)
-	case m == nil:
+	case o == nil:
 		return nil, fmt.Errorf("authconfig-fn emitted %s %s/%s twice", kind, ns, name)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(o.String()), &m); err != nil {
+		return nil, fmt.Errorf("emitted %s %s/%s: %w", kind, ns, name, err)
 	}
 	return m, nil
 }
