@@ -379,11 +379,33 @@ func (f *extAuthzFilter) grpcConn() (*grpc.ClientConn, error) {
 	return c, nil
 }
 
+// checkGRPC is the gRPC ext_authz check: the CheckRequest, then the
+// answer as an allow or a deny.
 func (f *extAuthzFilter) checkGRPC(ctx context.Context, s *stream, body []byte) checkResult {
 	conn, err := f.grpcConn()
 	if err != nil {
 		return checkResult{err: err}
 	}
+	resp, err := authv3.NewAuthorizationClient(conn).Check(ctx, f.grpcCheckRequest(s, body))
+	if err != nil {
+		return checkResult{err: err}
+	}
+	if codes.Code(resp.GetStatus().GetCode()) == codes.OK {
+		return grpcAllowed(s, resp.GetOkResponse())
+	}
+	d := resp.GetDeniedResponse()
+	status := http.StatusForbidden
+	if c := d.GetStatus().GetCode(); c != 0 {
+		status = int(c)
+	}
+	h := http.Header{}
+	for _, hv := range d.GetHeaders() {
+		h.Add(hv.GetHeader().GetKey(), hv.GetHeader().GetValue())
+	}
+	return checkResult{status: status, header: h, body: []byte(d.GetBody())}
+}
+
+func (f *extAuthzFilter) grpcCheckRequest(s *stream, body []byte) *authv3.CheckRequest {
 	hdr := map[string]string{":path": s.path, ":method": s.method, ":authority": s.authority, ":scheme": s.scheme}
 	for k, v := range s.header {
 		lk := strings.ToLower(k)
@@ -404,54 +426,41 @@ func (f *extAuthzFilter) checkGRPC(ctx context.Context, s *stream, body []byte) 
 			hr.Body = string(body)
 		}
 	}
-	req := &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
+	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
 		Source:  &authv3.AttributeContext_Peer{Address: socketAddr(s.remote)},
 		Request: &authv3.AttributeContext_Request{Http: hr},
 	}}
-	resp, err := authv3.NewAuthorizationClient(conn).Check(ctx, req)
-	if err != nil {
-		return checkResult{err: err}
-	}
-	if codes.Code(resp.GetStatus().GetCode()) == codes.OK {
-		res := checkResult{allow: true, respHeader: http.Header{}}
-		ok := resp.GetOkResponse()
-		for _, h := range ok.GetHeaders() {
-			kv := [2]string{h.GetHeader().GetKey(), h.GetHeader().GetValue()}
-			switch {
-			case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
+}
+
+// grpcAllowed reads an OkHttpResponse by each header's append action.
+func grpcAllowed(s *stream, ok *authv3.OkHttpResponse) checkResult {
+	res := checkResult{allow: true, respHeader: http.Header{}}
+	for _, h := range ok.GetHeaders() {
+		kv := [2]string{h.GetHeader().GetKey(), h.GetHeader().GetValue()}
+		switch {
+		case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
+			res.set = append(res.set, kv)
+		case h.GetAppendAction() == core.HeaderValueOption_ADD_IF_ABSENT:
+			if s.header.Get(kv[0]) == "" {
 				res.set = append(res.set, kv)
-			case h.GetAppendAction() == core.HeaderValueOption_ADD_IF_ABSENT:
-				if s.header.Get(kv[0]) == "" {
-					res.set = append(res.set, kv)
-				}
-			case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS:
-				if s.header.Get(kv[0]) != "" {
-					res.set = append(res.set, kv)
-				}
-			case h.GetAppend() != nil && !h.GetAppend().GetValue():
-				res.set = append(res.set, kv)
-			default: // APPEND_IF_EXISTS_OR_ADD, the default
-				res.add = append(res.add, kv)
 			}
+		case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS:
+			if s.header.Get(kv[0]) != "" {
+				res.set = append(res.set, kv)
+			}
+		case h.GetAppend() != nil && !h.GetAppend().GetValue():
+			res.set = append(res.set, kv)
+		default: // APPEND_IF_EXISTS_OR_ADD, the default
+			res.add = append(res.add, kv)
 		}
-		for _, n := range ok.GetHeadersToRemove() {
-			res.remove = append(res.remove, strings.ToLower(n))
-		}
-		for _, h := range ok.GetResponseHeadersToAdd() {
-			res.respHeader.Add(h.GetHeader().GetKey(), h.GetHeader().GetValue())
-		}
-		return res
 	}
-	d := resp.GetDeniedResponse()
-	status := http.StatusForbidden
-	if c := d.GetStatus().GetCode(); c != 0 {
-		status = int(c)
+	for _, n := range ok.GetHeadersToRemove() {
+		res.remove = append(res.remove, strings.ToLower(n))
 	}
-	h := http.Header{}
-	for _, hv := range d.GetHeaders() {
-		h.Add(hv.GetHeader().GetKey(), hv.GetHeader().GetValue())
+	for _, h := range ok.GetResponseHeadersToAdd() {
+		res.respHeader.Add(h.GetHeader().GetKey(), h.GetHeader().GetValue())
 	}
-	return checkResult{status: status, header: h, body: []byte(d.GetBody())}
+	return res
 }
 
 func socketAddr(ip string) *core.Address {
