@@ -103,18 +103,9 @@ func (r *Runner) runFn(ctx context.Context) (*FnResult, error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	// The CLI render of the embedded default (what `make render` does).
-	n := 0
-	for i := 0; i < r.cfg.FnRuns[0]; i++ {
-		n++
-		out := filepath.Join(tmp, fmt.Sprintf("render-%d", n))
-		st, _, err := execOnce(ctx, tmp, fnBin, []string{"render", "-o", out}, nil)
-		if err != nil {
-			return nil, err
-		}
-		res.Render.Runs = append(res.Render.Runs, st)
+	if res.Render, err = r.timeRender(ctx, tmp, fnBin); err != nil {
+		return nil, err
 	}
-	r.logf("fn: CLI render of the default: median %s", res.Render.Wall())
 
 	// The default AuthConfig alone, as kpt sends it for an empty package.
 	empty := &Package{Name: "none.yaml"}
@@ -168,6 +159,22 @@ func (r *Runner) runFn(ctx context.Context) (*FnResult, error) {
 		res.Kpt = k
 	}
 	return res, nil
+}
+
+// timeRender times the CLI render of the embedded default (what `make
+// render` does), each run into a fresh folder under tmp.
+func (r *Runner) timeRender(ctx context.Context, tmp, fnBin string) (Series, error) {
+	var s Series
+	for i := 1; i <= r.cfg.FnRuns[0]; i++ {
+		out := filepath.Join(tmp, fmt.Sprintf("render-%d", i))
+		st, _, err := execOnce(ctx, tmp, fnBin, []string{"render", "-o", out}, nil)
+		if err != nil {
+			return s, err
+		}
+		s.Runs = append(s.Runs, st)
+	}
+	r.logf("fn: CLI render of the default: median %s", s.Wall())
+	return s, nil
 }
 
 func (r *Runner) runsFor(copies int) int {
