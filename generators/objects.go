@@ -16,12 +16,8 @@ var managedBy = map[string]string{"app.kubernetes.io/managed-by": "meshauth"}
 // fromTyped converts a typed Kubernetes object (apiVersion and kind set) to
 // YAML, dropping the zero values the typed structs always carry.
 func fromTyped(obj any) (*yaml.RNode, error) {
-	js, err := json.Marshal(obj)
+	m, err := jsonMap(json.Marshal(obj))
 	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(js, &m); err != nil {
 		return nil, err
 	}
 	delete(m, "status")
@@ -63,7 +59,11 @@ func fromMap(m map[string]any) (*yaml.RNode, error) {
 // protoToMap converts an Istio API message to plain data with Istio's JSON
 // (camelCase) field names.
 func protoToMap(msg proto.Message) (map[string]any, error) {
-	js, err := protojson.Marshal(msg)
+	return jsonMap(protojson.Marshal(msg))
+}
+
+// jsonMap decodes the JSON object a marshaller returned to plain data.
+func jsonMap(js []byte, err error) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}

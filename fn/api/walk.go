@@ -70,67 +70,99 @@ func at(path string) string {
 	return path
 }
 
-// value decodes n into v (settable), reporting problems under path.
-// It stays one switch, one short case per Go kind, so every kind is decoded
-// and refused the same way, side by side.
+// value decodes n into v (settable), reporting problems under path. Each
+// Go kind has its own step, so every kind is decoded and refused the same
+// way.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	n, ok := d.enter(n)
+	if !ok {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		d.pointer(n, v, path)
+	case reflect.Struct:
+		d.structure(n, v, path)
+	case reflect.Map:
+		d.stringMap(n, v, path)
+	case reflect.Slice:
+		d.list(n, v, path)
+	default:
+		d.scalar(n, v, path)
+	}
+}
+
+// enter counts n against maxNodes and resolves its aliases; ok is false
+// when there is nothing to decode (over the budget, or null: "unset" for
+// every field).
+func (d *decoder) enter(n *yaml.Node) (*yaml.Node, bool) {
 	if d.nodes++; d.nodes > maxNodes {
 		if d.nodes == maxNodes+1 {
 			d.fail("expands to more than %d values (YAML aliases?); an AuthConfig is a few KB", maxNodes)
 		}
-		return
+		return nil, false
 	}
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // null is "unset" for every field
+	return n, !(n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// pointer sets v only when the value itself was of the right type.
+func (d *decoder) pointer(n *yaml.Node, v reflect.Value, path string) {
+	elem := reflect.New(v.Type().Elem())
+	before := len(d.failed)
+	d.value(n, elem.Elem(), path)
+	if len(d.failed) > before && d.failed[before] == path {
+		return // the value itself was of the wrong type: leave it unset
 	}
+	v.Set(elem)
+}
+
+func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.typeError(path, "must be a mapping, got %s", describe(n))
+		return
+	}
+	fields := jsonFields(v.Type())
+	d.mapping(n, path, func(key string, val *yaml.Node, keyPath string) {
+		i, ok := fields[key]
+		if !ok {
+			d.unknownField(n, key, keyPath, path, fields)
+			return
+		}
+		d.value(val, v.Field(i), keyPath)
+	})
+}
+
+func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.typeError(path, "must be a mapping of strings, got %s", describe(n))
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	d.mapping(n, path, func(key string, val *yaml.Node, keyPath string) {
+		e := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, e, keyPath)
+		m.SetMapIndex(reflect.ValueOf(key), e)
+	})
+	v.Set(m)
+}
+
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.typeError(path, "must be a list, got %s", describe(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.value(item, s.Index(i), idx(path, i))
+	}
+	v.Set(s)
+}
+
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Kind() {
-	case reflect.Pointer:
-		elem := reflect.New(v.Type().Elem())
-		before := len(d.failed)
-		d.value(n, elem.Elem(), path)
-		if len(d.failed) > before && d.failed[before] == path {
-			return // the value itself was of the wrong type: leave it unset
-		}
-		v.Set(elem)
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			d.typeError(path, "must be a mapping, got %s", describe(n))
-			return
-		}
-		fields := jsonFields(v.Type())
-		d.mapping(n, path, func(key string, val *yaml.Node, keyPath string) {
-			i, ok := fields[key]
-			if !ok {
-				d.unknownField(n, key, keyPath, path, fields)
-				return
-			}
-			d.value(val, v.Field(i), keyPath)
-		})
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.typeError(path, "must be a mapping of strings, got %s", describe(n))
-			return
-		}
-		m := reflect.MakeMap(v.Type())
-		d.mapping(n, path, func(key string, val *yaml.Node, keyPath string) {
-			e := reflect.New(v.Type().Elem()).Elem()
-			d.value(val, e, keyPath)
-			m.SetMapIndex(reflect.ValueOf(key), e)
-		})
-		v.Set(m)
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.typeError(path, "must be a list, got %s", describe(n))
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, item := range n.Content {
-			d.value(item, s.Index(i), idx(path, i))
-		}
-		v.Set(s)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
 			d.typeError(path, "must be a string, got %s; quote the value", describe(n))

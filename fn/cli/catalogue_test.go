@@ -135,15 +135,14 @@ func checkBadAuthConfig(t *testing.T, data []byte, bc badInput) {
 		{[]string{"render", "-f", file, "-o", out}, wantRender},
 		{[]string{"validate", "-f", file}, bc.stderr},
 	} {
-		var stdout, stderr bytes.Buffer
-		code := Main(run.args, strings.NewReader(""), &stdout, &stderr)
+		code, stdout, stderr := runCLI(t, "", run.args...)
 		if code != 1 {
 			t.Errorf("%s: exit %d, want 1", run.args[0], code)
 		}
-		if stdout.Len() > 0 {
-			t.Errorf("%s wrote to stdout: %s", run.args[0], stdout.String())
+		if stdout != "" {
+			t.Errorf("%s wrote to stdout: %s", run.args[0], stdout)
 		}
-		if diff := cmp.Diff(run.want, lines(stderr.String())); diff != "" {
+		if diff := cmp.Diff(run.want, lines(stderr)); diff != "" {
 			t.Errorf("%s stderr (-want +got):\n%s", run.args[0], diff)
 		}
 	}
@@ -153,14 +152,14 @@ func checkBadAuthConfig(t *testing.T, data []byte, bc badInput) {
 }
 
 func checkBadResourceList(t *testing.T, data []byte, bc badInput) {
-	var stdout, stderr bytes.Buffer
-	if code := Main(nil, bytes.NewReader(data), &stdout, &stderr); code != 1 {
+	code, stdout, stderr := runCLI(t, string(data))
+	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if diff := cmp.Diff(bc.stderr, lines(stderr.String())); diff != "" {
+	if diff := cmp.Diff(bc.stderr, lines(stderr)); diff != "" {
 		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
-	if stdout.Len() == 0 {
+	if stdout == "" {
 		if bc.results != nil {
 			t.Errorf("no ResourceList written; want results %q", bc.results)
 		}
@@ -170,9 +169,9 @@ func checkBadResourceList(t *testing.T, data []byte, bc badInput) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := fn.ParseResourceList(stdout.Bytes())
+	out, err := fn.ParseResourceList([]byte(stdout))
 	if err != nil {
-		t.Fatalf("the output is not a ResourceList: %v\n%s", err, stdout.String())
+		t.Fatalf("the output is not a ResourceList: %v\n%s", err, stdout)
 	}
 	if len(in.Results) > 0 {
 		t.Fatalf("the case file should carry no results: %v", in.Results)

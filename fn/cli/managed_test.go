@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,15 +11,14 @@ import (
 // istiod patch and prints what to add to the IstioOperator and the istiod Helm values.
 func TestRenderPrintsIstioSnippet(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	var stdout, stderr bytes.Buffer
-	code := Main([]string{"render", "-f", "../../testdata/cases/istio-external/authconfig.yaml", "-o", out}, nil, &stdout, &stderr)
+	code, _, stderr := runCLI(t, "", "render", "-f", "../../testdata/cases/istio-external/authconfig.yaml", "-o", out)
 	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, stderr.String())
+		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 	for _, want := range []string{"kind: IstioOperator", "meshConfig:\n    extensionProviders:", "name: oauth2-proxy",
 		"istiod Helm chart values", "PILOT_JWT_PUB_KEY_REFRESH_INTERVAL: 1m"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("render's output lacks %q:\n%s", want, stderr.String())
+		if !strings.Contains(stderr, want) {
+			t.Errorf("render's output lacks %q:\n%s", want, stderr)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "istiod-jwt-refresh")); err == nil {

@@ -52,15 +52,8 @@ func TestCorpus(t *testing.T) {
 	skipped := map[string]bool{}
 	for name, data := range readCorpus(t) {
 		t.Run(name, func(t *testing.T) {
-			objs, err := Parse([]byte(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, p := range Objects(objs) {
-				got = append(got, p.String())
-			}
-			if diff := cmp.Diff(knownCorpusProblems[name], got); diff != "" {
+			objs := parseDocs(t, data)
+			if diff := cmp.Diff(knownCorpusProblems[name], problemStrings(objs)); diff != "" {
 				t.Errorf("problems in %s (-known +got):\n%s", name, diff)
 			}
 			for _, o := range objs {
@@ -108,14 +101,7 @@ func TestCorpusMutations(t *testing.T) {
 			if !ok || strings.Count(data, tc.old) != 1 {
 				t.Fatalf("%s: %q must occur exactly once", tc.file, tc.old)
 			}
-			objs, err := Parse([]byte(strings.Replace(data, tc.old, tc.new, 1)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, p := range Objects(objs) {
-				got = append(got, p.String())
-			}
+			got := problemsIn(t, strings.Replace(data, tc.old, tc.new, 1))
 			if len(got) != len(tc.want) || !slices.EqualFunc(got, tc.want, globMatch) {
 				t.Errorf("problems = %q, want %q", got, tc.want)
 			}

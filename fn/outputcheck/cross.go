@@ -1,6 +1,9 @@
 package outputcheck
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // cross runs the checks that need more than one object. Each runs only when
 // the objects it compares are in the set: the function renders components
@@ -48,4 +51,20 @@ func (f *facts) lookupService(ref serviceRef) (ports map[int32]bool, known bool)
 		return nil, false
 	}
 	return f.services[ref.name+"."+ref.namespace], true
+}
+
+// servicePorts are the ports of the Service ref names, or nil when there is
+// nothing more to check: its namespace's Services are not in the set, or it
+// is not among them (reported on field).
+func (r *run) servicePorts(o *object, field string, ref serviceRef) map[int32]bool {
+	ports, known := r.facts.lookupService(ref)
+	if known && ports == nil {
+		r.add(o, field, "no Service "+ref.name+" in namespace "+ref.namespace)
+	}
+	return ports
+}
+
+// noPort is the problem of a port the Service does not have.
+func (ref serviceRef) noPort(port int) string {
+	return "Service " + ref.namespace + "/" + ref.name + " has no port " + strconv.Itoa(port)
 }

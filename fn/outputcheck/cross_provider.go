@@ -49,13 +49,8 @@ func (r *run) checkProviderServices() {
 			if !ok {
 				continue
 			}
-			ports, known := r.facts.lookupService(ref)
-			switch {
-			case !known:
-			case ports == nil:
-				r.add(m.obj, field+".service", "no Service "+ref.name+" in namespace "+ref.namespace)
-			case !ports[int32(mp.port)]:
-				r.add(m.obj, field+".port", "Service "+ref.namespace+"/"+ref.name+" has no port "+strconv.Itoa(int(mp.port)))
+			if ports := r.servicePorts(m.obj, field+".service", ref); ports != nil && !ports[int32(mp.port)] {
+				r.add(m.obj, field+".port", ref.noPort(int(mp.port)))
 			}
 		}
 	}

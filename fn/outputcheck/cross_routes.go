@@ -1,7 +1,5 @@
 package outputcheck
 
-import "strconv"
-
 // checkRouteHosts: a VirtualService destination that is not a Service
 // answers 503 "no healthy upstream" (or is dropped by istiod) — a typo in
 // the namespace is the usual cause. Only in-cluster hosts whose namespace's
@@ -13,13 +11,11 @@ func (r *run) checkRouteHosts() {
 		if !ok {
 			continue
 		}
-		ports, known := r.facts.lookupService(ref)
+		ports := r.servicePorts(d.obj, d.field, ref)
 		switch {
-		case !known:
 		case ports == nil:
-			r.add(d.obj, d.field, "no Service "+ref.name+" in namespace "+ref.namespace)
 		case d.port != 0 && !ports[int32(d.port)]:
-			r.add(d.obj, d.field, "Service "+ref.namespace+"/"+ref.name+" has no port "+strconv.Itoa(int(d.port)))
+			r.add(d.obj, d.field, ref.noPort(int(d.port)))
 		case d.port == 0 && len(ports) > 1:
 			r.add(d.obj, d.field, "Service "+ref.namespace+"/"+ref.name+" has several ports: set destination.port.number")
 		}

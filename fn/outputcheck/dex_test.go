@@ -1,10 +1,6 @@
 package outputcheck
 
-import (
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-)
+import "testing"
 
 // validDex is Kubeflow's Dex config with the oauth2-proxy client.
 const validDex = `issuer: http://dex.auth.svc.cluster.local:5556/dex
@@ -45,10 +41,7 @@ connectors:
 func TestDexConfig(t *testing.T) {
 	const obj = "ConfigMap auth/dex: data[config.yaml]"
 	dex := func(cfg string) string { return configMap("auth", "dex", "config.yaml", cfg) }
-	tests := map[string]struct {
-		doc  string
-		want []string
-	}{
+	tests := map[string]problemCase{
 		"valid": {doc: dex(validDex)},
 		"misspelled key Dex would ignore": {
 			doc:  dex(replace(validDex, "redirectURIs", "redirectUris")),
@@ -113,11 +106,5 @@ func TestDexConfig(t *testing.T) {
 			doc: configMap("auth", "other", "config.yaml", "anything: 1\n"),
 		},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, problemsIn(t, tc.doc)); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkProblems(t, tests)
 }

@@ -1,10 +1,6 @@
 package outputcheck
 
-import (
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-)
+import "testing"
 
 const validDeployment = `apiVersion: apps/v1
 kind: Deployment
@@ -31,10 +27,7 @@ spec:
 `
 
 func TestKube(t *testing.T) {
-	tests := map[string]struct {
-		doc  string
-		want []string
-	}{
+	tests := map[string]problemCase{
 		"valid deployment": {doc: validDeployment},
 		"unknown field deep in a pod template": {
 			doc:  replace(validDeployment, "containerPort: 4180", "containerPort: 4180\n          protocl: TCP"),
@@ -65,13 +58,7 @@ func TestKube(t *testing.T) {
 			want: []string{"ClusterRole a: rules[0].verb: unknown field"},
 		},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, problemsIn(t, tc.doc)); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkProblems(t, tests)
 }
 
 // replace is strings.Replace that fails loudly when a fixture edit misses.

@@ -1,10 +1,6 @@
 package outputcheck
 
-import (
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-)
+import "testing"
 
 const validComponent = `apiVersion: kustomize.config.k8s.io/v1alpha1
 kind: Component
@@ -18,10 +14,7 @@ patches:
 `
 
 func TestKustomization(t *testing.T) {
-	tests := map[string]struct {
-		doc  string
-		want []string
-	}{
+	tests := map[string]problemCase{
 		"valid component":     {doc: validComponent},
 		"valid kustomization": {doc: "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: auth\nresources: [a.yaml]\ncomponents: [../c]\n"},
 		"unknown field": {
@@ -41,11 +34,5 @@ func TestKustomization(t *testing.T) {
 			want: []string{"Component oauth2-proxy: apiVersion: a Component must be kustomize.config.k8s.io/v1alpha1"},
 		},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, problemsIn(t, tc.doc)); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkProblems(t, tests)
 }

@@ -1,10 +1,6 @@
 package outputcheck
 
-import (
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-)
+import "testing"
 
 const validOAuth2ProxyCfg = `provider = "oidc"
 oidc_issuer_url = "http://dex.auth.svc.cluster.local:5556/dex"
@@ -29,10 +25,7 @@ redis_connection_idle_timeout = 30
 func TestOAuth2ProxyConfig(t *testing.T) {
 	const obj = "ConfigMap oauth2-proxy/oauth2-proxy: data[oauth2_proxy.cfg]."
 	cfg := func(s string) string { return configMap("oauth2-proxy", "oauth2-proxy", "oauth2_proxy.cfg", s) }
-	tests := map[string]struct {
-		doc  string
-		want []string
-	}{
+	tests := map[string]problemCase{
 		"valid": {doc: cfg(validOAuth2ProxyCfg)},
 		"unknown key with the closest known one": {
 			doc:  cfg(validOAuth2ProxyCfg + "cookie_secur = true\n"),
@@ -101,13 +94,7 @@ func TestOAuth2ProxyConfig(t *testing.T) {
 			want: []string{"ConfigMap oauth2-proxy/oauth2-proxy: data[oauth2_proxy.cfg]: invalid TOML: toml: line 1 (last key \"provider\"): expected value but found \"oidc\" instead"},
 		},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, problemsIn(t, tc.doc)); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkProblems(t, tests)
 }
 
 func TestOAuth2ProxyOptionTableKnowsTheDocumentedKeys(t *testing.T) {

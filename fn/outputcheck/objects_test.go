@@ -1,16 +1,9 @@
 package outputcheck
 
-import (
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-)
+import "testing"
 
 func TestObjectsGeneric(t *testing.T) {
-	tests := map[string]struct {
-		docs []string
-		want []string
-	}{
+	tests := map[string]problemCase{
 		"not a mapping": {
 			docs: []string{"- a\n- b\n"},
 			want: []string{"<document>: not a YAML mapping"},
@@ -41,11 +34,5 @@ func TestObjectsGeneric(t *testing.T) {
 			want: []string{"Namespace a: bad: unknown field", "Namespace z: bad: unknown field"},
 		},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, problemsIn(t, tc.docs...)); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
-	}
+	checkProblems(t, tests)
 }

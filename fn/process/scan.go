@@ -61,92 +61,107 @@ type scannedList struct {
 }
 
 // scanList splits the list into items; ok is false when the list is not in
-// the layout above. It stays one loop: a single pass over the lines, whose
-// section state and item boundaries the cases share.
+// the layout above. One pass over the lines; listScanner keeps what the
+// lines share (the section they are in, the item open).
 func scanList(in []byte) (*scannedList, bool) {
 	if len(in) == 0 || in[len(in)-1] != '\n' || bytes.IndexByte(in, '\r') >= 0 {
 		return nil, false
 	}
-	l := &scannedList{}
-	var seen struct{ apiVersion, kind, items, fc bool }
-	section := "" // "items" or "fc" while their lines run
-	var cur *rawItem
-	itemStart, fcStart := 0, 0
-	closeItem := func(end int) {
-		if cur != nil {
-			cur.text = in[itemStart:end]
-			l.items = append(l.items, cur)
-			cur = nil
-		}
-	}
+	s := &listScanner{in: in, l: &scannedList{}}
 	for pos := 0; pos < len(in); {
 		nl := bytes.IndexByte(in[pos:], '\n') + pos
-		line := in[pos:nl]
-		next := nl + 1
-		if len(line) > 0 && line[0] == ' ' {
-			switch {
-			case section == "items" && cur != nil:
-			case section == "fc":
-			default:
-				return nil, false // indented line under no item (e.g. a wide first entry)
-			}
-			pos = next
-			continue
-		}
-		if len(line) == 0 {
-			if section == "items" && cur != nil {
-				pos = next // a blank line inside an item (a literal's, say)
-				continue
-			}
+		if !s.line(pos, nl) {
 			return nil, false
 		}
-		if bytes.HasPrefix(line, []byte("- ")) {
-			if section != "items" || len(line) < 3 || line[2] == ' ' {
-				return nil, false
-			}
-			closeItem(pos)
-			cur, itemStart = &rawItem{}, pos
-			pos = next
-			continue
-		}
-		// A key of the list itself.
-		closeItem(pos)
-		if section == "fc" {
-			l.fc = in[fcStart:pos]
-		}
-		section = ""
-		switch {
-		case bytes.HasPrefix(line, []byte("apiVersion: ")) && !seen.apiVersion:
-			v := line[len("apiVersion: "):]
-			if !plainOK(v) || !printableLine(line) {
-				return nil, false
-			}
-			l.apiVersion, seen.apiVersion = string(v), true
-		case string(line) == "kind: ResourceList" && !seen.kind:
-			seen.kind = true
-		case string(line) == "items:" && !seen.items:
-			seen.items, section = true, "items"
-		case string(line) == "items: []" && !seen.items:
-			seen.items = true
-		case string(line) == "functionConfig:" && !seen.fc:
-			seen.fc, section, fcStart = true, "fc", next
-		default:
-			return nil, false
-		}
-		pos = next
+		pos = nl + 1
 	}
-	closeItem(len(in))
-	if section == "fc" {
-		l.fc = in[fcStart:]
-	}
-	if !seen.apiVersion || !seen.kind || !seen.items || !seen.fc || len(l.fc) == 0 {
+	if !s.finish() {
 		return nil, false
 	}
 	c := &itemChecker{}
-	for _, it := range l.items {
+	for _, it := range s.l.items {
 		it.canonical = c.check(it)
 	}
-	return l, true
+	return s.l, true
+}
+
+// listScanner is scanList's state between lines.
+type listScanner struct {
+	in      []byte
+	l       *scannedList
+	seen    struct{ apiVersion, kind, items, fc bool }
+	section string // "items" or "fc" while their lines run
+	cur     *rawItem
+	// Where the open item and the functionConfig's lines start.
+	itemStart, fcStart int
+}
+
+// line takes the line in[pos:nl]; false refuses the list.
+func (s *listScanner) line(pos, nl int) bool {
+	line := s.in[pos:nl]
+	switch {
+	case len(line) > 0 && line[0] == ' ':
+		// Under an item or the functionConfig only (not under a wide first entry, say).
+		return s.section == "items" && s.cur != nil || s.section == "fc"
+	case len(line) == 0:
+		return s.section == "items" && s.cur != nil // a blank line inside an item (a literal's, say)
+	case bytes.HasPrefix(line, dash):
+		if s.section != "items" || len(line) < 3 || line[2] == ' ' {
+			return false
+		}
+		s.closeItem(pos)
+		s.cur, s.itemStart = &rawItem{}, pos
+		return true
+	}
+	return s.listKey(line, pos, nl+1)
+}
+
+// listKey takes a key of the list itself, at pos, whose value's lines (if
+// any) start at next.
+func (s *listScanner) listKey(line []byte, pos, next int) bool {
+	s.endSection(pos)
+	switch {
+	case bytes.HasPrefix(line, []byte("apiVersion: ")) && !s.seen.apiVersion:
+		v := line[len("apiVersion: "):]
+		if !plainOK(v) || !printableLine(line) {
+			return false
+		}
+		s.l.apiVersion, s.seen.apiVersion = string(v), true
+	case string(line) == "kind: ResourceList" && !s.seen.kind:
+		s.seen.kind = true
+	case string(line) == "items:" && !s.seen.items:
+		s.seen.items, s.section = true, "items"
+	case string(line) == "items: []" && !s.seen.items:
+		s.seen.items = true
+	case string(line) == "functionConfig:" && !s.seen.fc:
+		s.seen.fc, s.section, s.fcStart = true, "fc", next
+	default:
+		return false
+	}
+	return true
+}
+
+// endSection ends the running section (and its last item) at end.
+func (s *listScanner) endSection(end int) {
+	s.closeItem(end)
+	if s.section == "fc" {
+		s.l.fc = s.in[s.fcStart:end]
+	}
+	s.section = ""
+}
+
+func (s *listScanner) closeItem(end int) {
+	if s.cur != nil {
+		s.cur.text = s.in[s.itemStart:end]
+		s.l.items = append(s.l.items, s.cur)
+		s.cur = nil
+	}
+}
+
+// finish ends the last section; false when a part of the list is missing.
+func (s *listScanner) finish() bool {
+	s.endSection(len(s.in))
+	return s.seen.apiVersion && s.seen.kind && s.seen.items && s.seen.fc && len(s.l.fc) > 0
 }
 
 // line is one line of an item: its indentation and the rest.

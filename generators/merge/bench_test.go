@@ -3,8 +3,6 @@ package merge
 import (
 	"os"
 	"testing"
-
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // The merge benchmarks run on the configs kubeflow/manifests ships (the
@@ -19,19 +17,10 @@ func benchFile(b *testing.B, path string) string {
 	return string(data)
 }
 
-func benchNode(b *testing.B, s string) *yaml.RNode {
-	b.Helper()
-	n, err := yaml.Parse(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return n
-}
-
 // BenchmarkMeshMerge merges the oauth2-proxy ext_authz provider into the mesh config.
 func BenchmarkMeshMerge(b *testing.B) {
 	mesh := benchFile(b, "../baseline/mesh.yaml")
-	provider := benchNode(b, `name: oauth2-proxy
+	provider := node(b, `name: oauth2-proxy
 envoyExtAuthzHttp:
   service: oauth2-proxy.oauth2-proxy.svc.cluster.local
   port: 80
@@ -52,7 +41,7 @@ envoyExtAuthzHttp:
 // BenchmarkDexMerge merges oauth2-proxy's static client into Dex's config.
 func BenchmarkDexMerge(b *testing.B) {
 	cfg := benchFile(b, "../baseline/dex-config.yaml")
-	clients := []DexClient{{ID: "oauth2-proxy", Client: benchNode(b, `id: oauth2-proxy
+	clients := []DexClient{{ID: "oauth2-proxy", Client: node(b, `id: oauth2-proxy
 name: oauth2-proxy
 redirectURIs: [https://kubeflow.example.com/oauth2/callback]
 secretEnv: OAUTH2_PROXY_CLIENT_SECRET

@@ -8,13 +8,49 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-func node(t *testing.T, s string) *yaml.RNode {
+func node(t testing.TB, s string) *yaml.RNode {
 	t.Helper()
 	n, err := yaml.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// checkMerge checks merge(in) against want, or its error against wantErr,
+// and that merging the result again changes nothing.
+func checkMerge(t *testing.T, merge func(string) (string, error), in, want, wantErr string) {
+	t.Helper()
+	got, err := merge(in)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error = %v, want it to contain %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	checkTwice(t, merge, got)
+}
+
+// checkTwice: merging a merge's output again changes nothing.
+func checkTwice(t *testing.T, merge func(string) (string, error), out string) {
+	t.Helper()
+	again, err := merge(out)
+	if err != nil || again != out {
+		t.Errorf("merging twice is not a no-op (err %v):\n%s", err, cmp.Diff(out, again))
+	}
+}
+
+// extensionProvider merges provider into a mesh config.
+func extensionProvider(t *testing.T, provider string) func(string) (string, error) {
+	return func(mesh string) (string, error) {
+		return ExtensionProvider(mesh, "oauth2-proxy", node(t, provider))
+	}
 }
 
 func TestExtensionProvider(t *testing.T) {
@@ -57,23 +93,7 @@ func TestExtensionProvider(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := ExtensionProvider(sc.mesh, "oauth2-proxy", node(t, provider))
-			if sc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), sc.wantErr) {
-					t.Fatalf("error = %v, want it to contain %q", err, sc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(sc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-			again, err := ExtensionProvider(got, "oauth2-proxy", node(t, provider))
-			if err != nil || again != got {
-				t.Errorf("merging twice changed the result:\n%s", cmp.Diff(got, again))
-			}
+			checkMerge(t, extensionProvider(t, provider), sc.mesh, sc.want, sc.wantErr)
 		})
 	}
 }
@@ -123,23 +143,10 @@ func TestDexConfig(t *testing.T) {
 		"clients not a list": {config: "staticClients: yes\n", clients: []DexClient{client("a")}, wantErr: "staticClients must be a list"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := DexConfig(sc.config, sc.clients, DexSettings{Issuer: sc.issuer, PasswordConnector: sc.password})
-			if sc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), sc.wantErr) {
-					t.Fatalf("error = %v, want it to contain %q", err, sc.wantErr)
-				}
-				return
+			merge := func(config string) (string, error) {
+				return DexConfig(config, sc.clients, DexSettings{Issuer: sc.issuer, PasswordConnector: sc.password})
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(sc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-			again, err := DexConfig(got, sc.clients, DexSettings{Issuer: sc.issuer, PasswordConnector: sc.password})
-			if err != nil || again != got {
-				t.Errorf("merging twice changed the result:\n%s", cmp.Diff(got, again))
-			}
+			checkMerge(t, merge, sc.config, sc.want, sc.wantErr)
 		})
 	}
 }
@@ -157,17 +164,7 @@ func TestFlowNullsStayNull(t *testing.T) {
 		"comment after anchor": {in: "a: &x #c\nb: !t\nc: 1\n", want: "a: &x\nb: !t\nc: 1 #c\nextensionProviders:\n- name: oauth2-proxy\n  envoyExtAuthzHttp:\n    service: new\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := ExtensionProvider(sc.in, "oauth2-proxy", node(t, "name: oauth2-proxy\nenvoyExtAuthzHttp:\n  service: new\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(sc.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-			again, err := ExtensionProvider(got, "oauth2-proxy", node(t, "name: oauth2-proxy\nenvoyExtAuthzHttp:\n  service: new\n"))
-			if err != nil || again != got {
-				t.Errorf("merging twice changed the result (err %v):\n%s", err, cmp.Diff(got, again))
-			}
+			checkMerge(t, extensionProvider(t, "name: oauth2-proxy\nenvoyExtAuthzHttp:\n  service: new\n"), sc.in, sc.want, "")
 		})
 	}
 }

@@ -5,13 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"sigs.k8s.io/kustomize/kyaml/kio"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
-
-	"meshauth.dev/meshauth/fn/process"
 )
 
 // FnPoint compares authconfig-fn with the no-op KRM function on one input.
@@ -109,18 +103,9 @@ func (r *Runner) runFn(ctx context.Context) (*FnResult, error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	// The CLI render of the embedded default (what `make render` does).
-	n := 0
-	for i := 0; i < r.cfg.FnRuns[0]; i++ {
-		n++
-		out := filepath.Join(tmp, fmt.Sprintf("render-%d", n))
-		st, _, err := execOnce(ctx, tmp, fnBin, []string{"render", "-o", out}, nil)
-		if err != nil {
-			return nil, err
-		}
-		res.Render.Runs = append(res.Render.Runs, st)
+	if res.Render, err = r.timeRender(ctx, tmp, fnBin); err != nil {
+		return nil, err
 	}
-	r.logf("fn: CLI render of the default: median %s", res.Render.Wall())
 
 	// The default AuthConfig alone, as kpt sends it for an empty package.
 	empty := &Package{Name: "none.yaml"}
@@ -176,6 +161,22 @@ func (r *Runner) runFn(ctx context.Context) (*FnResult, error) {
 	return res, nil
 }
 
+// timeRender times the CLI render of the embedded default (what `make
+// render` does), each run into a fresh folder under tmp.
+func (r *Runner) timeRender(ctx context.Context, tmp, fnBin string) (Series, error) {
+	var s Series
+	for i := 1; i <= r.cfg.FnRuns[0]; i++ {
+		out := filepath.Join(tmp, fmt.Sprintf("render-%d", i))
+		st, _, err := execOnce(ctx, tmp, fnBin, []string{"render", "-o", out}, nil)
+		if err != nil {
+			return s, err
+		}
+		s.Runs = append(s.Runs, st)
+	}
+	r.logf("fn: CLI render of the default: median %s", s.Wall())
+	return s, nil
+}
+
 func (r *Runner) runsFor(copies int) int {
 	if n, ok := r.cfg.FnRuns[copies]; ok {
 		return n
@@ -209,98 +210,29 @@ func (r *Runner) fnPoint(ctx context.Context, label string, rl []byte, items, ru
 
 // runKustomize builds the Kubeflow package two ways: with authconfig-fn as an
 // exec transformer (resources mode), and with the checked-in components/
-// (rendered from the same default AuthConfig) as kustomize components. In
-// the second, the package's own objects that a component provides (Kubeflow's
-// oauth2-proxy install) are left out, as a user adopting the components would.
-// It stays long: the two builds are set up, timed and compared side by side,
-// so the measured commands read as a user would type them.
+// (rendered from the same default AuthConfig) as kustomize components; and
+// the first again in the small layout (layout.go has the three).
 func (r *Runner) runKustomize(ctx context.Context, tmp string, pkg *Package, corpus, authConfig []byte) (*KustomizeResult, error) {
+	fnBin := r.bin("authconfig-fn")
+	execDir, preDir, smallDir := filepath.Join(tmp, "kustomize-exec"), filepath.Join(tmp, "kustomize-pre"), filepath.Join(tmp, "kustomize-small")
+	if err := execLayout(execDir, corpus, authConfig, fnBin); err != nil {
+		return nil, err
+	}
+	provided, err := preRenderedLayout(preDir, filepath.Join(r.cfg.Root, "components"), pkg)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := smallLayout(smallDir, pkg, authConfig, provided, fnBin)
+	if err != nil {
+		return nil, err
+	}
+	return r.timeKustomize(ctx, execDir, preDir, smallDir, targets)
+}
+
+// timeKustomize times `kustomize build` of the exec and the small layouts,
+// each alternated with the pre-rendered one.
+func (r *Runner) timeKustomize(ctx context.Context, execDir, preDir, smallDir string, targets int) (*KustomizeResult, error) {
 	kbin := r.bin("kustomize")
-	execDir, preDir := filepath.Join(tmp, "kustomize-exec"), filepath.Join(tmp, "kustomize-pre")
-	for _, d := range []string{execDir, preDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	// With the function.
-	if err := os.WriteFile(filepath.Join(execDir, "kubeflow.yaml"), corpus, 0o644); err != nil {
-		return nil, err
-	}
-	cfg, err := yaml.Parse(string(authConfig))
-	if err != nil {
-		return nil, err
-	}
-	if err := cfg.PipeE(yaml.SetAnnotation("config.kubernetes.io/function", "exec:\n  path: "+r.bin("authconfig-fn")+"\n")); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(execDir, "authconfig.yaml"), []byte(cfg.MustString()), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(execDir, "kustomization.yaml"), []byte(
-		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [kubeflow.yaml]\ntransformers: [authconfig.yaml]\n"), 0o644); err != nil {
-		return nil, err
-	}
-
-	// Pre-rendered: components/ copied as is.
-	compDir := filepath.Join(r.cfg.Root, "components")
-	names, err := os.ReadDir(compDir)
-	if err != nil {
-		return nil, err
-	}
-	provided := map[string]bool{}
-	var comps []string
-	for _, e := range names {
-		if !e.IsDir() {
-			continue
-		}
-		src := filepath.Join(compDir, e.Name())
-		dst := filepath.Join(preDir, "components", e.Name())
-		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-			return nil, err
-		}
-		comps = append(comps, "components/"+e.Name())
-		files, _ := filepath.Glob(filepath.Join(src, "*.yaml"))
-		for _, f := range files {
-			if filepath.Base(f) == "kustomization.yaml" {
-				continue
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return nil, err
-			}
-			nodes, err := (&kio.ByteReader{Reader: strings.NewReader(string(b)), OmitReaderAnnotations: true}).Read()
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range nodes {
-				provided[process.Identity(n)] = true
-			}
-		}
-	}
-	var kept []*yaml.RNode
-	for _, n := range pkg.Nodes {
-		if !provided[process.Identity(n)] {
-			kept = append(kept, n)
-		}
-	}
-	var sb strings.Builder
-	if err := (kio.ByteWriter{Writer: &sb}).Write(kept); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(preDir, "kubeflow.yaml"), []byte(sb.String()), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(preDir, "kustomization.yaml"), []byte(
-		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [kubeflow.yaml]\ncomponents: ["+strings.Join(comps, ", ")+"]\n"), 0o644); err != nil {
-		return nil, err
-	}
-
-	smallDir := filepath.Join(tmp, "kustomize-small")
-	targets, err := smallLayout(smallDir, pkg, authConfig, provided, r.bin("authconfig-fn"))
-	if err != nil {
-		return nil, err
-	}
-
 	k := &KustomizeResult{SmallTargets: targets}
 	var execOut, preOut, smallOut *countWriter
 	build := func(dir string, out **countWriter, extra ...string) func() (RunStat, error) {
@@ -310,6 +242,7 @@ func (r *Runner) runKustomize(ctx context.Context, tmp string, pkg *Package, cor
 			return st, err
 		}
 	}
+	var err error
 	k.Exec, k.Pre, err = alternate(r.cfg.KustomizeRuns,
 		build(execDir, &execOut, "--enable-alpha-plugins", "--enable-exec"),
 		build(preDir, &preOut))

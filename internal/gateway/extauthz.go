@@ -13,6 +13,7 @@ import (
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extauthz "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -50,9 +51,8 @@ type extAuthzFilter struct {
 	}
 }
 
-// compileExtAuthz turns istiod's ext_authz filter config into a filter. It
-// stays long: one refusal per field the stand-in does not implement, listed
-// together so a reader checks them against the proto in one place.
+// compileExtAuthz turns istiod's ext_authz filter config into a filter,
+// refusing every field the stand-in does not implement.
 func (g *Gateway) compileExtAuthz(where, name string, c *extauthz.ExtAuthz) (*extAuthzFilter, []error) {
 	errs := unimplemented(where, c, fieldRules{
 		"http_service": "", "grpc_service": "", "transport_api_version": "", "failure_mode_allow": "",
@@ -81,53 +81,9 @@ func (g *Gateway) compileExtAuthz(where, name string, c *extauthz.ExtAuthz) (*ex
 	}
 	switch svc := c.GetServices().(type) {
 	case *extauthz.ExtAuthz_HttpService:
-		h := svc.HttpService
-		errs = append(errs, unimplemented(where+".http_service", h, fieldRules{
-			"server_uri": "", "path_prefix": "", "authorization_request": "", "authorization_response": ""})...)
-		u := h.GetServerUri()
-		errs = append(errs, unimplemented(where+".http_service.server_uri", u, fieldRules{
-			"uri": "Envoy does not use it: the cluster is", "cluster": "", "timeout": ""})...)
-		f.cluster, f.timeout, f.pathPrefix = u.GetCluster(), u.GetTimeout().AsDuration(), h.GetPathPrefix()
-		if rq := h.GetAuthorizationRequest(); rq != nil {
-			errs = append(errs, unimplemented(where+".authorization_request", rq, fieldRules{"headers_to_add": "", "allowed_headers": ""})...)
-			if rq.GetAllowedHeaders() != nil {
-				// The legacy field: the top-level allowed_headers wins.
-				if f.allowed == nil {
-					if f.allowed, err = compileList(where+".authorization_request.allowed_headers", rq.GetAllowedHeaders()); err != nil {
-						errs = append(errs, err)
-					}
-				}
-			}
-			for _, hv := range rq.GetHeadersToAdd() {
-				f.headersToAdd = append(f.headersToAdd, [2]string{hv.GetKey(), hv.GetValue()})
-			}
-		}
-		if rs := h.GetAuthorizationResponse(); rs != nil {
-			errs = append(errs, unimplemented(where+".authorization_response", rs, fieldRules{
-				"allowed_upstream_headers": "", "allowed_upstream_headers_to_append": "", "allowed_client_headers": "",
-				"allowed_client_headers_on_success": ""})...)
-			if f.upstream, err = compileList(where+".allowed_upstream_headers", rs.GetAllowedUpstreamHeaders()); err != nil {
-				errs = append(errs, err)
-			}
-			if f.upstreamAppend, err = compileList(where+".allowed_upstream_headers_to_append", rs.GetAllowedUpstreamHeadersToAppend()); err != nil {
-				errs = append(errs, err)
-			}
-			if f.client, err = compileList(where+".allowed_client_headers", rs.GetAllowedClientHeaders()); err != nil {
-				errs = append(errs, err)
-			}
-			if f.clientOnSuccess, err = compileList(where+".allowed_client_headers_on_success", rs.GetAllowedClientHeadersOnSuccess()); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		errs = append(errs, f.compileHTTPService(where, svc.HttpService)...)
 	case *extauthz.ExtAuthz_GrpcService:
-		gs := svc.GrpcService
-		errs = append(errs, unimplemented(where+".grpc_service", gs, fieldRules{"envoy_grpc": "", "timeout": ""})...)
-		eg := gs.GetEnvoyGrpc()
-		if eg == nil {
-			errs = append(errs, fmt.Errorf("%s.grpc_service: only envoy_grpc is implemented", where))
-		}
-		errs = append(errs, unimplemented(where+".grpc_service.envoy_grpc", eg, fieldRules{"cluster_name": "", "authority": ""})...)
-		f.grpc, f.cluster, f.authority, f.timeout = true, eg.GetClusterName(), eg.GetAuthority(), gs.GetTimeout().AsDuration()
+		errs = append(errs, f.compileGRPCService(where, svc.GrpcService)...)
 	default:
 		errs = append(errs, fmt.Errorf("%s: neither http_service nor grpc_service", where))
 	}
@@ -139,6 +95,70 @@ func (g *Gateway) compileExtAuthz(where, name string, c *extauthz.ExtAuthz) (*ex
 		f.timeout = 200 * time.Millisecond
 	}
 	return f, errs
+}
+
+func (f *extAuthzFilter) compileHTTPService(where string, h *extauthz.HttpService) []error {
+	errs := unimplemented(where+".http_service", h, fieldRules{
+		"server_uri": "", "path_prefix": "", "authorization_request": "", "authorization_response": ""})
+	u := h.GetServerUri()
+	errs = append(errs, unimplemented(where+".http_service.server_uri", u, fieldRules{
+		"uri": "Envoy does not use it: the cluster is", "cluster": "", "timeout": ""})...)
+	f.cluster, f.timeout, f.pathPrefix = u.GetCluster(), u.GetTimeout().AsDuration(), h.GetPathPrefix()
+	if rq := h.GetAuthorizationRequest(); rq != nil {
+		errs = append(errs, f.compileAuthorizationRequest(where, rq)...)
+	}
+	if rs := h.GetAuthorizationResponse(); rs != nil {
+		errs = append(errs, f.compileAuthorizationResponse(where, rs)...)
+	}
+	return errs
+}
+
+func (f *extAuthzFilter) compileAuthorizationRequest(where string, rq *extauthz.AuthorizationRequest) []error {
+	errs := unimplemented(where+".authorization_request", rq, fieldRules{"headers_to_add": "", "allowed_headers": ""})
+	// The legacy field: the top-level allowed_headers wins.
+	if rq.GetAllowedHeaders() != nil && f.allowed == nil {
+		var err error
+		if f.allowed, err = compileList(where+".authorization_request.allowed_headers", rq.GetAllowedHeaders()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, hv := range rq.GetHeadersToAdd() {
+		f.headersToAdd = append(f.headersToAdd, [2]string{hv.GetKey(), hv.GetValue()})
+	}
+	return errs
+}
+
+func (f *extAuthzFilter) compileAuthorizationResponse(where string, rs *extauthz.AuthorizationResponse) []error {
+	errs := unimplemented(where+".authorization_response", rs, fieldRules{
+		"allowed_upstream_headers": "", "allowed_upstream_headers_to_append": "", "allowed_client_headers": "",
+		"allowed_client_headers_on_success": ""})
+	for _, l := range []struct {
+		dst   *stringMatch
+		field string
+		list  *matcher.ListStringMatcher
+	}{
+		{&f.upstream, "allowed_upstream_headers", rs.GetAllowedUpstreamHeaders()},
+		{&f.upstreamAppend, "allowed_upstream_headers_to_append", rs.GetAllowedUpstreamHeadersToAppend()},
+		{&f.client, "allowed_client_headers", rs.GetAllowedClientHeaders()},
+		{&f.clientOnSuccess, "allowed_client_headers_on_success", rs.GetAllowedClientHeadersOnSuccess()},
+	} {
+		var err error
+		if *l.dst, err = compileList(where+"."+l.field, l.list); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+func (f *extAuthzFilter) compileGRPCService(where string, gs *core.GrpcService) []error {
+	errs := unimplemented(where+".grpc_service", gs, fieldRules{"envoy_grpc": "", "timeout": ""})
+	eg := gs.GetEnvoyGrpc()
+	if eg == nil {
+		errs = append(errs, fmt.Errorf("%s.grpc_service: only envoy_grpc is implemented", where))
+	}
+	errs = append(errs, unimplemented(where+".grpc_service.envoy_grpc", eg, fieldRules{"cluster_name": "", "authority": ""})...)
+	f.grpc, f.cluster, f.authority, f.timeout = true, eg.GetClusterName(), eg.GetAuthority(), gs.GetTimeout().AsDuration()
+	return errs
 }
 
 // alwaysSent are the request headers Envoy always includes in an HTTP
@@ -227,32 +247,12 @@ type checkResult struct {
 	respHeader http.Header // allow: to the client
 }
 
-// checkHTTP is the HTTP ext_authz check. It stays long: it follows Envoy's
-// HTTP client in order (build the request, send, map the allow or deny).
+// checkHTTP is the HTTP ext_authz check, as Envoy's HTTP client makes it:
+// build the request, send it, read the answer as an allow or a deny.
 func (f *extAuthzFilter) checkHTTP(ctx context.Context, s *stream, body []byte) checkResult {
-	u, err := f.g.cluster(f.cluster)
+	req, err := f.httpCheckRequest(ctx, s, body)
 	if err != nil {
 		return checkResult{err: err}
-	}
-	var rb io.Reader = http.NoBody
-	if body != nil {
-		rb = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, s.method, "http://"+u.addr+f.pathPrefix+s.path, rb)
-	if err != nil {
-		return checkResult{err: err}
-	}
-	req.Host = s.authority
-	req.ContentLength = int64(len(body))
-	for k, v := range s.header {
-		lk := strings.ToLower(k)
-		if alwaysSent[lk] || (f.allowed != nil && f.allowed(lk)) {
-			req.Header[k] = append([]string(nil), v...)
-		}
-	}
-	req.Header.Del("Content-Length")
-	for _, kv := range f.headersToAdd {
-		req.Header.Set(kv[0], kv[1])
 	}
 	resp, err := f.g.client.Do(req)
 	if err != nil {
@@ -269,20 +269,62 @@ func (f *extAuthzFilter) checkHTTP(ctx context.Context, s *stream, body []byte) 
 		return checkResult{err: fmt.Errorf("authorization server answered %s", resp.Status)}
 	case resp.StatusCode != http.StatusOK:
 		// Only 200 allows; anything else is a denial passed to the client.
-		h := http.Header{}
-		for k, v := range resp.Header {
-			lk := strings.ToLower(k)
-			if lk == "host" || lk == "content-length" || lk == "transfer-encoding" || lk == "connection" {
-				continue
-			}
-			if f.client == nil || f.client(lk) || lk == "path" || lk == "status" || lk == "www-authenticate" || lk == "location" {
-				h[k] = v
-			}
-		}
-		return checkResult{status: resp.StatusCode, header: h, body: rbody}
+		return checkResult{status: resp.StatusCode, header: f.deniedHeaders(resp.Header), body: rbody}
 	}
+	return f.httpAllowed(resp.Header)
+}
+
+// httpCheckRequest is the request to the authorization server: the
+// client's, under path_prefix, with the allowed headers and headers_to_add.
+func (f *extAuthzFilter) httpCheckRequest(ctx context.Context, s *stream, body []byte) (*http.Request, error) {
+	u, err := f.g.cluster(f.cluster)
+	if err != nil {
+		return nil, err
+	}
+	var rb io.Reader = http.NoBody
+	if body != nil {
+		rb = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, "http://"+u.addr+f.pathPrefix+s.path, rb)
+	if err != nil {
+		return nil, err
+	}
+	req.Host = s.authority
+	req.ContentLength = int64(len(body))
+	for k, v := range s.header {
+		lk := strings.ToLower(k)
+		if alwaysSent[lk] || (f.allowed != nil && f.allowed(lk)) {
+			req.Header[k] = append([]string(nil), v...)
+		}
+	}
+	req.Header.Del("Content-Length")
+	for _, kv := range f.headersToAdd {
+		req.Header.Set(kv[0], kv[1])
+	}
+	return req, nil
+}
+
+// deniedHeaders are the headers of a denial passed to the client:
+// allowed_client_headers and the ones Envoy always passes.
+func (f *extAuthzFilter) deniedHeaders(from http.Header) http.Header {
+	h := http.Header{}
+	for k, v := range from {
+		lk := strings.ToLower(k)
+		if lk == "host" || lk == "content-length" || lk == "transfer-encoding" || lk == "connection" {
+			continue
+		}
+		if f.client == nil || f.client(lk) || lk == "path" || lk == "status" || lk == "www-authenticate" || lk == "location" {
+			h[k] = v
+		}
+	}
+	return h
+}
+
+// httpAllowed reads an allow: the request headers to set, add and remove
+// (x-envoy-auth-headers-to-remove), and the ones for the client.
+func (f *extAuthzFilter) httpAllowed(from http.Header) checkResult {
 	res := checkResult{allow: true, respHeader: http.Header{}}
-	for k, v := range resp.Header {
+	for k, v := range from {
 		lk := strings.ToLower(k)
 		if lk == "x-envoy-auth-headers-to-remove" {
 			for _, line := range v {
@@ -337,11 +379,33 @@ func (f *extAuthzFilter) grpcConn() (*grpc.ClientConn, error) {
 	return c, nil
 }
 
+// checkGRPC is the gRPC ext_authz check: the CheckRequest, then the
+// answer as an allow or a deny.
 func (f *extAuthzFilter) checkGRPC(ctx context.Context, s *stream, body []byte) checkResult {
 	conn, err := f.grpcConn()
 	if err != nil {
 		return checkResult{err: err}
 	}
+	resp, err := authv3.NewAuthorizationClient(conn).Check(ctx, f.grpcCheckRequest(s, body))
+	if err != nil {
+		return checkResult{err: err}
+	}
+	if codes.Code(resp.GetStatus().GetCode()) == codes.OK {
+		return grpcAllowed(s, resp.GetOkResponse())
+	}
+	d := resp.GetDeniedResponse()
+	status := http.StatusForbidden
+	if c := d.GetStatus().GetCode(); c != 0 {
+		status = int(c)
+	}
+	h := http.Header{}
+	for _, hv := range d.GetHeaders() {
+		h.Add(hv.GetHeader().GetKey(), hv.GetHeader().GetValue())
+	}
+	return checkResult{status: status, header: h, body: []byte(d.GetBody())}
+}
+
+func (f *extAuthzFilter) grpcCheckRequest(s *stream, body []byte) *authv3.CheckRequest {
 	hdr := map[string]string{":path": s.path, ":method": s.method, ":authority": s.authority, ":scheme": s.scheme}
 	for k, v := range s.header {
 		lk := strings.ToLower(k)
@@ -362,54 +426,41 @@ func (f *extAuthzFilter) checkGRPC(ctx context.Context, s *stream, body []byte) 
 			hr.Body = string(body)
 		}
 	}
-	req := &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
+	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
 		Source:  &authv3.AttributeContext_Peer{Address: socketAddr(s.remote)},
 		Request: &authv3.AttributeContext_Request{Http: hr},
 	}}
-	resp, err := authv3.NewAuthorizationClient(conn).Check(ctx, req)
-	if err != nil {
-		return checkResult{err: err}
-	}
-	if codes.Code(resp.GetStatus().GetCode()) == codes.OK {
-		res := checkResult{allow: true, respHeader: http.Header{}}
-		ok := resp.GetOkResponse()
-		for _, h := range ok.GetHeaders() {
-			kv := [2]string{h.GetHeader().GetKey(), h.GetHeader().GetValue()}
-			switch {
-			case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
+}
+
+// grpcAllowed reads an OkHttpResponse by each header's append action.
+func grpcAllowed(s *stream, ok *authv3.OkHttpResponse) checkResult {
+	res := checkResult{allow: true, respHeader: http.Header{}}
+	for _, h := range ok.GetHeaders() {
+		kv := [2]string{h.GetHeader().GetKey(), h.GetHeader().GetValue()}
+		switch {
+		case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
+			res.set = append(res.set, kv)
+		case h.GetAppendAction() == core.HeaderValueOption_ADD_IF_ABSENT:
+			if s.header.Get(kv[0]) == "" {
 				res.set = append(res.set, kv)
-			case h.GetAppendAction() == core.HeaderValueOption_ADD_IF_ABSENT:
-				if s.header.Get(kv[0]) == "" {
-					res.set = append(res.set, kv)
-				}
-			case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS:
-				if s.header.Get(kv[0]) != "" {
-					res.set = append(res.set, kv)
-				}
-			case h.GetAppend() != nil && !h.GetAppend().GetValue():
-				res.set = append(res.set, kv)
-			default: // APPEND_IF_EXISTS_OR_ADD, the default
-				res.add = append(res.add, kv)
 			}
+		case h.GetAppendAction() == core.HeaderValueOption_OVERWRITE_IF_EXISTS:
+			if s.header.Get(kv[0]) != "" {
+				res.set = append(res.set, kv)
+			}
+		case h.GetAppend() != nil && !h.GetAppend().GetValue():
+			res.set = append(res.set, kv)
+		default: // APPEND_IF_EXISTS_OR_ADD, the default
+			res.add = append(res.add, kv)
 		}
-		for _, n := range ok.GetHeadersToRemove() {
-			res.remove = append(res.remove, strings.ToLower(n))
-		}
-		for _, h := range ok.GetResponseHeadersToAdd() {
-			res.respHeader.Add(h.GetHeader().GetKey(), h.GetHeader().GetValue())
-		}
-		return res
 	}
-	d := resp.GetDeniedResponse()
-	status := http.StatusForbidden
-	if c := d.GetStatus().GetCode(); c != 0 {
-		status = int(c)
+	for _, n := range ok.GetHeadersToRemove() {
+		res.remove = append(res.remove, strings.ToLower(n))
 	}
-	h := http.Header{}
-	for _, hv := range d.GetHeaders() {
-		h.Add(hv.GetHeader().GetKey(), hv.GetHeader().GetValue())
+	for _, h := range ok.GetResponseHeadersToAdd() {
+		res.respHeader.Add(h.GetHeader().GetKey(), h.GetHeader().GetValue())
 	}
-	return checkResult{status: status, header: h, body: []byte(d.GetBody())}
+	return res
 }
 
 func socketAddr(ip string) *core.Address {

@@ -341,40 +341,70 @@ func (p *jwtProvider) verify(ctx context.Context, s *stream, tc *tokenCache) jwt
 }
 
 // verifyOnce verifies the request's token against the provider, once per
-// stream. It stays long: it is Envoy's jwt_authn verification in its order
-// (extract, parse, issuer, audience, time, key, outputs), each step a few lines.
+// stream, in Envoy's jwt_authn order: extract, parse, issuer, audience,
+// time, key, outputs.
 func (p *jwtProvider) verifyOnce(ctx context.Context, s *stream) jwtStatus {
 	tok, remove, ok := p.token(s)
 	if !ok {
 		return jwtMissed
 	}
-	jws, err := jose.ParseSigned(tok, jwtAlgs)
-	if err != nil || len(jws.Signatures) != 1 {
-		return jwtBadFormat
-	}
-	payload := jws.UnsafePayloadWithoutVerification()
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return jwtBadFormat
+	jws, payload, claims, st := parseJWT(tok)
+	if st != jwtOK {
+		return st
 	}
 	iss, _ := claims["iss"].(string)
 	if p.issuer != "" && iss != p.issuer {
 		return jwtUnknownIssuer
 	}
-	if len(p.audiences) > 0 {
-		okAud := false
-		for _, a := range claimStrings(claims["aud"]) {
-			for _, want := range p.audiences {
-				if a == want {
-					okAud = true
-				}
+	if !p.audienceOK(claims) {
+		return jwtAudience
+	}
+	if st := p.timeStatus(claims, s.g.opts.Now().Unix()); st != jwtOK {
+		return st
+	}
+	if st := p.signature(ctx, jws); st != jwtOK {
+		return st
+	}
+	p.outputs(s, payload, claims)
+	if !p.forward {
+		remove()
+	}
+	s.log("jwt_authn: %s verified (iss %q, sub %v)", p.name, iss, claims["sub"])
+	return jwtOK
+}
+
+// parseJWT is the token's one signature, its payload and the claims in it.
+func parseJWT(tok string) (*jose.JSONWebSignature, []byte, map[string]any, jwtStatus) {
+	jws, err := jose.ParseSigned(tok, jwtAlgs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, nil, nil, jwtBadFormat
+	}
+	payload := jws.UnsafePayloadWithoutVerification()
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, nil, nil, jwtBadFormat
+	}
+	return jws, payload, claims, jwtOK
+}
+
+// audienceOK: one of the token's audiences is the provider's, or the
+// provider names none.
+func (p *jwtProvider) audienceOK(claims map[string]any) bool {
+	if len(p.audiences) == 0 {
+		return true
+	}
+	for _, a := range claimStrings(claims["aud"]) {
+		for _, want := range p.audiences {
+			if a == want {
+				return true
 			}
 		}
-		if !okAud {
-			return jwtAudience
-		}
 	}
-	now := s.g.opts.Now().Unix()
+	return false
+}
+
+// timeStatus checks nbf and exp at now, within the clock skew.
+func (p *jwtProvider) timeStatus(claims map[string]any, now int64) jwtStatus {
 	exp, hasExp := claims["exp"].(float64)
 	if nbf, ok := claims["nbf"].(float64); ok && float64(now+p.skew) < nbf {
 		return jwtNotYetValid
@@ -385,12 +415,18 @@ func (p *jwtProvider) verifyOnce(ctx context.Context, s *stream) jwtStatus {
 	if !hasExp && (p.requireExp || p.maxLifetime > 0) {
 		return jwtExpirationNeeded
 	}
+	return jwtOK
+}
+
+// signature verifies jws with a key of the provider's set that matches
+// its kid and alg.
+func (p *jwtProvider) signature(ctx context.Context, jws *jose.JSONWebSignature) jwtStatus {
 	keys, st := p.keys(ctx)
 	if st != jwtOK {
 		return st
 	}
 	hdr := jws.Signatures[0].Header
-	verified, candidate := false, false
+	candidate := false
 	for _, k := range keys.Keys {
 		if hdr.KeyID != "" && k.KeyID != "" && k.KeyID != hdr.KeyID {
 			continue
@@ -400,17 +436,18 @@ func (p *jwtProvider) verifyOnce(ctx context.Context, s *stream) jwtStatus {
 		}
 		candidate = true
 		if _, err := jws.Verify(k.Key); err == nil {
-			verified = true
-			break
+			return jwtOK
 		}
 	}
-	switch {
-	case !candidate:
+	if !candidate {
 		return jwtNoKey
-	case !verified:
-		return jwtVerifyFail
 	}
-	// Success: the outputs.
+	return jwtVerifyFail
+}
+
+// outputs are a verified token's claim headers, payload header and
+// payload metadata.
+func (p *jwtProvider) outputs(s *stream, payload []byte, claims map[string]any) {
 	for _, ch := range p.claimHeaders {
 		if v, ok := claimHeaderValue(claims, ch[1]); ok {
 			s.header.Set(ch[0], v)
@@ -427,11 +464,6 @@ func (p *jwtProvider) verifyOnce(ctx context.Context, s *stream) jwtStatus {
 		}
 		md[p.payloadKey] = p.normalize(claims)
 	}
-	if !p.forward {
-		remove()
-	}
-	s.log("jwt_authn: %s verified (iss %q, sub %v)", p.name, iss, claims["sub"])
-	return jwtOK
 }
 
 // normalize splits the space-delimited claims into lists, for metadata.

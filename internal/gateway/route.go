@@ -284,8 +284,7 @@ func (rt *routeTable) match(s *stream) (*compiledVHost, *compiledRoute) {
 const routerTimeout = 60 * time.Second
 
 // router is envoy.filters.http.router: the route's redirect, direct
-// response, or the request to its cluster. It stays long: it follows
-// Envoy's router in order (redirect, direct response, upstream), one step each.
+// response, or the request to its cluster.
 func (g *Gateway) router(w http.ResponseWriter, ctx context.Context, s *stream) {
 	r := s.route
 	if r == nil {
@@ -293,29 +292,45 @@ func (g *Gateway) router(w http.ResponseWriter, ctx context.Context, s *stream) 
 		s.send(w, &reply{status: http.StatusNotFound})
 		return
 	}
+	// Header operations, most specific level first.
 	levels := []headerOps{r.headers, s.vhost.headers, g.routes.headers}
 	switch r.kind {
 	case "redirect":
-		loc := g.redirectLocation(s, r)
-		code := map[route.RedirectAction_RedirectResponseCode]int{
-			route.RedirectAction_MOVED_PERMANENTLY: 301, route.RedirectAction_FOUND: 302, route.RedirectAction_SEE_OTHER: 303,
-			route.RedirectAction_TEMPORARY_REDIRECT: 307, route.RedirectAction_PERMANENT_REDIRECT: 308,
-		}[r.redirect.GetResponseCode()]
-		s.log("router: route %q redirect %d %s", r.name, code, loc)
-		rep := &reply{status: code, header: http.Header{"Location": {loc}}}
-		applyResponseOps(rep.header, levels)
-		s.send(w, rep)
-		return
+		s.send(w, g.redirectReply(s, r, levels))
 	case "direct":
-		b := r.direct.GetBody()
-		body := append([]byte(b.GetInlineString()), b.GetInlineBytes()...)
-		s.log("router: route %q direct response %d", r.name, r.direct.GetStatus())
-		rep := &reply{status: int(r.direct.GetStatus()), header: http.Header{}, body: body}
-		applyResponseOps(rep.header, levels)
-		s.send(w, rep)
-		return
+		s.send(w, directReply(s, r, levels))
+	default:
+		g.forward(w, ctx, s, levels)
 	}
-	a := r.action
+}
+
+// redirectCodes are the HTTP statuses of the redirect response codes.
+var redirectCodes = map[route.RedirectAction_RedirectResponseCode]int{
+	route.RedirectAction_MOVED_PERMANENTLY: 301, route.RedirectAction_FOUND: 302, route.RedirectAction_SEE_OTHER: 303,
+	route.RedirectAction_TEMPORARY_REDIRECT: 307, route.RedirectAction_PERMANENT_REDIRECT: 308,
+}
+
+func (g *Gateway) redirectReply(s *stream, r *compiledRoute, levels []headerOps) *reply {
+	loc := g.redirectLocation(s, r)
+	code := redirectCodes[r.redirect.GetResponseCode()]
+	s.log("router: route %q redirect %d %s", r.name, code, loc)
+	rep := &reply{status: code, header: http.Header{"Location": {loc}}}
+	applyResponseOps(rep.header, levels)
+	return rep
+}
+
+func directReply(s *stream, r *compiledRoute, levels []headerOps) *reply {
+	b := r.direct.GetBody()
+	body := append([]byte(b.GetInlineString()), b.GetInlineBytes()...)
+	s.log("router: route %q direct response %d", r.name, r.direct.GetStatus())
+	rep := &reply{status: int(r.direct.GetStatus()), header: http.Header{}, body: body}
+	applyResponseOps(rep.header, levels)
+	return rep
+}
+
+// forward sends the request to the route's cluster and the answer back.
+func (g *Gateway) forward(w http.ResponseWriter, ctx context.Context, s *stream, levels []headerOps) {
+	r, a := s.route, s.route.action
 	cl := routeClusters(a)[0]
 	u, err := g.cluster(cl)
 	if err != nil {
@@ -327,37 +342,13 @@ func (g *Gateway) router(w http.ResponseWriter, ctx context.Context, s *stream) 
 		s.send(w, &reply{status: code, body: []byte("no healthy upstream")})
 		return
 	}
-	path := s.path
-	if pr := a.GetPrefixRewrite(); pr != "" {
-		s.header.Set("X-Envoy-Original-Path", s.path)
-		if r.prefix != "" {
-			path = pr + strings.TrimPrefix(s.path, r.prefix)
-		} else {
-			_, q, hasQ := strings.Cut(s.path, "?")
-			path = pr
-			if hasQ {
-				path += "?" + q
-			}
-		}
-	}
+	path := rewritePath(s, r)
 	host := s.authority
 	if h := a.GetHostRewriteLiteral(); h != "" {
 		host = h
 	}
-	// Request header operations, most specific level first.
-	for _, l := range levels {
-		for _, o := range l.reqAdd {
-			applyHeaderOption(s, o.GetHeader().GetKey(), o.GetHeader().GetValue(), appendAction(o))
-		}
-		for _, n := range l.reqRemove {
-			s.header.Del(n)
-		}
-	}
-	timeout := routerTimeout
-	if t := a.GetTimeout(); t != nil && t.AsDuration() > 0 && t.AsDuration() < timeout {
-		timeout = t.AsDuration()
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	applyRequestOps(s, levels)
+	ctx, cancel := context.WithTimeout(ctx, routeTimeout(a))
 	defer cancel()
 	var body io.Reader = http.NoBody
 	if len(s.body) > 0 {
@@ -380,11 +371,17 @@ func (g *Gateway) router(w http.ResponseWriter, ctx context.Context, s *stream) 
 	}
 	defer resp.Body.Close()
 	s.log("router: route %q → %s %s: %d", r.name, cl, path, resp.StatusCode)
+	relay(w, s, resp, time.Since(start), levels)
+}
+
+// relay writes the upstream's response to the client, with the response
+// header operations and the headers the filters added.
+func relay(w http.ResponseWriter, s *stream, resp *http.Response, took time.Duration, levels []headerOps) {
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = v
 	}
-	h.Set("X-Envoy-Upstream-Service-Time", fmt.Sprint(time.Since(start).Milliseconds()))
+	h.Set("X-Envoy-Upstream-Service-Time", fmt.Sprint(took.Milliseconds()))
 	applyResponseOps(h, levels)
 	for k, v := range s.respHeader {
 		h[k] = append(h[k], v...)
@@ -392,6 +389,43 @@ func (g *Gateway) router(w http.ResponseWriter, ctx context.Context, s *stream) 
 	s.serverHeader(h)
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
+}
+
+// rewritePath is the upstream :path after the route's prefix_rewrite,
+// which also keeps the original in X-Envoy-Original-Path.
+func rewritePath(s *stream, r *compiledRoute) string {
+	pr := r.action.GetPrefixRewrite()
+	if pr == "" {
+		return s.path
+	}
+	s.header.Set("X-Envoy-Original-Path", s.path)
+	if r.prefix != "" {
+		return pr + strings.TrimPrefix(s.path, r.prefix)
+	}
+	path := pr
+	if _, q, hasQ := strings.Cut(s.path, "?"); hasQ {
+		path += "?" + q
+	}
+	return path
+}
+
+// routeTimeout is the route's timeout, bounded by routerTimeout.
+func routeTimeout(a *route.RouteAction) time.Duration {
+	if t := a.GetTimeout(); t != nil && t.AsDuration() > 0 && t.AsDuration() < routerTimeout {
+		return t.AsDuration()
+	}
+	return routerTimeout
+}
+
+func applyRequestOps(s *stream, levels []headerOps) {
+	for _, l := range levels {
+		for _, o := range l.reqAdd {
+			applyHeaderOption(s, o.GetHeader().GetKey(), o.GetHeader().GetValue(), appendAction(o))
+		}
+		for _, n := range l.reqRemove {
+			s.header.Del(n)
+		}
+	}
 }
 
 func appendAction(o *core.HeaderValueOption) core.HeaderValueOption_HeaderAppendAction {

@@ -78,14 +78,33 @@ type sample struct {
 type doer func(ctx context.Context) (int, error)
 
 // Run executes the load and returns the result; it ends within
-// Duration + Timeout. It stays long: the workers, the clock and the
-// collection share one set of counters.
+// Duration + Timeout.
 func Run(ctx context.Context, o Options) (Result, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Target: o.URL, Protocol: "http", Connections: o.Connections, Status: map[string]int{}}
+	if o.GRPCAddr != "" {
+		res.Target, res.Protocol = o.GRPCAddr, "grpc"
+	}
+	workers, closeAll, err := newWorkers(o)
+	defer closeAll()
+	if err != nil {
+		return Result{}, err
+	}
+	all, elapsed := drive(ctx, workers, o.Duration, o.Timeout)
+	res.tally(all, elapsed, o.Expect)
+	return res, nil
+}
+
+// withDefaults checks the options and fills in the ones left zero.
+func (o Options) withDefaults() (Options, error) {
 	if (o.URL == "") == (o.GRPCAddr == "") {
-		return Result{}, errors.New("set exactly one of URL and GRPCAddr")
+		return o, errors.New("set exactly one of URL and GRPCAddr")
 	}
 	if o.Connections < 1 || o.Duration <= 0 {
-		return Result{}, errors.New("connections must be >= 1 and duration > 0")
+		return o, errors.New("connections must be >= 1 and duration > 0")
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
@@ -96,31 +115,35 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Path == "" {
 		o.Path = "/"
 	}
-	res := Result{Connections: o.Connections, Status: map[string]int{}}
-	workers := make([]doer, o.Connections)
+	return o, nil
+}
+
+// newWorkers makes one doer a connection; closeAll closes the ones made,
+// also after an error.
+func newWorkers(o Options) (workers []doer, closeAll func(), err error) {
 	var closers []func()
-	defer func() {
+	closeAll = func() {
 		for _, c := range closers {
 			c()
 		}
-	}()
+	}
+	workers = make([]doer, o.Connections)
 	for i := range workers {
-		var err error
 		var closeFn func()
 		if o.URL != "" {
-			res.Target, res.Protocol = o.URL, "http"
 			workers[i], closeFn = httpDoer(o)
-		} else {
-			res.Target, res.Protocol = o.GRPCAddr, "grpc"
-			workers[i], closeFn, err = grpcDoer(o)
-			if err != nil {
-				return Result{}, err
-			}
+		} else if workers[i], closeFn, err = grpcDoer(o); err != nil {
+			return nil, closeAll, err
 		}
 		closers = append(closers, closeFn)
 	}
+	return workers, closeAll, nil
+}
 
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+// drive runs every worker back to back until duration is up, each request
+// bounded by timeout, and returns each worker's samples.
+func drive(ctx context.Context, workers []doer, duration, timeout time.Duration) ([][]sample, time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
 	all := make([][]sample, len(workers))
 	var wg sync.WaitGroup
@@ -131,7 +154,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			defer wg.Done()
 			buf := make([]sample, 0, 4096)
 			for ctx.Err() == nil {
-				rctx, rcancel := context.WithTimeout(context.Background(), o.Timeout)
+				rctx, rcancel := context.WithTimeout(context.Background(), timeout)
 				t0 := time.Now()
 				st, err := w(rctx)
 				buf = append(buf, sample{time.Since(t0), st, err})
@@ -141,8 +164,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	return all, time.Since(start)
+}
 
+// tally counts the samples into the result: statuses, errors (with
+// expect, any other status too) and the latency percentiles.
+func (res *Result) tally(all [][]sample, elapsed time.Duration, expect int) {
 	var lats []time.Duration
 	for _, ws := range all {
 		for _, s := range ws {
@@ -155,7 +182,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 				continue
 			}
 			res.Status[strconv.Itoa(s.status)]++
-			if o.Expect != 0 && s.status != o.Expect {
+			if expect != 0 && s.status != expect {
 				res.Errors++
 			}
 			lats = append(lats, s.lat)
@@ -168,7 +195,6 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if len(lats) > 0 {
 		res.MaxMs = ms(lats[len(lats)-1])
 	}
-	return res, nil
 }
 
 func pct(sorted []time.Duration, p float64) float64 {

@@ -100,9 +100,32 @@ func Run(opts Options, inputs ...io.Reader) (*Result, error) {
 		objs = append(objs, o...)
 	}
 	res := &Result{Listeners: []json.RawMessage{}, Routes: []json.RawMessage{}, Clusters: []json.RawMessage{}, Messages: []Message{}}
-	var configs []config.Config
-	var kube []runtime.Object
-	var meshCfg *meshconfig.MeshConfig
+	in := collect(objs, opts, res)
+	takeLog() // dropped: only what generation logs becomes "istiod log" messages
+	if err := generate(opts, in, res); err != nil {
+		return nil, err
+	}
+	sortByName(res.Listeners)
+	sortByName(res.Routes)
+	sortByName(res.Clusters)
+	for _, line := range takeLog() {
+		res.Messages = append(res.Messages, Message{SeverityWarning, "istiod log", line})
+	}
+	res.Messages = append(res.Messages, badCustom(res.Listeners)...)
+	return res, nil
+}
+
+// istiodInput is what the fake discovery server is given.
+type istiodInput struct {
+	configs []config.Config
+	kube    []runtime.Object
+	mesh    *meshconfig.MeshConfig
+}
+
+// collect sorts the objects into istiod's input: the Istio configuration that validates, the mesh
+// config, the core objects its registries read. What istiod objects to goes to res.Messages.
+func collect(objs []*object, opts Options, res *Result) *istiodInput {
+	in := &istiodInput{}
 	decode := kubelib.IstioCodec.UniversalDeserializer().Decode
 	for _, o := range objs {
 		switch {
@@ -110,46 +133,52 @@ func Run(opts Options, inputs ...io.Reader) (*Result, error) {
 			cfg, msgs := validateIstio(o)
 			res.Messages = append(res.Messages, msgs...)
 			if cfg != nil {
-				configs = append(configs, *cfg)
+				in.configs = append(in.configs, *cfg)
 			}
 		case o.group() == "" && o.Kind == "ConfigMap":
-			text, ok, err := meshFromConfigMap(o, opts.MeshNamespace, opts.MeshConfigMap, opts.MeshKey)
-			if !ok {
-				continue
-			}
-			if meshCfg != nil {
-				res.Messages = append(res.Messages, Message{SeverityError, o.ref(), "appears twice in the input"})
-				continue
-			}
-			if err != nil {
-				res.Messages = append(res.Messages, Message{SeverityError, o.ref(), err.Error()})
-				continue
-			}
-			m, msgs := parseMesh(text, o.ref())
-			res.Messages = append(res.Messages, msgs...)
-			meshCfg = m
+			res.Messages = append(res.Messages, in.addMesh(o, opts)...)
 		case o.group() == "" && kubeKinds[o.Kind]:
 			k, _, err := decode(o.raw, nil, nil)
 			if err != nil {
 				res.Messages = append(res.Messages, Message{SeverityError, o.ref(), err.Error()})
 				continue
 			}
-			kube = append(kube, k)
+			in.kube = append(in.kube, k)
 		}
 	}
-	if meshCfg == nil {
+	if in.mesh == nil {
 		res.Messages = append(res.Messages, Message{SeverityWarning, "ConfigMap " + opts.MeshNamespace + "/" + opts.MeshConfigMap,
 			"not in the input: istiod's default mesh config applies (no extension providers)"})
 	}
-	takeLog()
-	// Generation is done when the resources are marshalled; istiod's shutdown afterwards waits
-	// for its JWKS refresher to give up on an unreachable issuer (its fetch timeout, seconds),
-	// so it runs on in the background: the command exits right after writing the output.
+	return in
+}
+
+// addMesh takes the mesh config from o if o is istiod's mesh ConfigMap (once).
+func (in *istiodInput) addMesh(o *object, opts Options) []Message {
+	text, ok, err := meshFromConfigMap(o, opts.MeshNamespace, opts.MeshConfigMap, opts.MeshKey)
+	switch {
+	case !ok:
+		return nil
+	case in.mesh != nil:
+		return []Message{{SeverityError, o.ref(), "appears twice in the input"}}
+	case err != nil:
+		return []Message{{SeverityError, o.ref(), err.Error()}}
+	}
+	m, msgs := parseMesh(text, o.ref())
+	in.mesh = m
+	return msgs
+}
+
+// generate runs istiod's generation for the gateway proxy and adds its listeners, routes and
+// clusters to res. Generation is done when the resources are marshalled; istiod's shutdown
+// afterwards waits for its JWKS refresher to give up on an unreachable issuer (its fetch timeout,
+// seconds), so it runs on in the background: the command exits right after writing the output.
+func generate(opts Options, in *istiodInput, res *Result) error {
 	ready := make(chan struct{})
 	finished := make(chan error, 1)
 	go func() {
 		finished <- test.Wrap(func(t test.Failer) {
-			s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{Configs: configs, KubernetesObjects: kube, MeshConfig: meshCfg})
+			s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{Configs: in.configs, KubernetesObjects: in.kube, MeshConfig: in.mesh})
 			p := s.SetupProxy(&model.Proxy{
 				Type:            model.Router,
 				ID:              "istiod-xds-gateway." + opts.ProxyNamespace,
@@ -176,17 +205,10 @@ func Run(opts Options, inputs ...io.Reader) (*Result, error) {
 	case <-ready:
 	case err := <-finished:
 		if err != nil {
-			return nil, fmt.Errorf("istiod config generation: %w", err)
+			return fmt.Errorf("istiod config generation: %w", err)
 		}
 	}
-	sortByName(res.Listeners)
-	sortByName(res.Routes)
-	sortByName(res.Clusters)
-	for _, line := range takeLog() {
-		res.Messages = append(res.Messages, Message{SeverityWarning, "istiod log", line})
-	}
-	res.Messages = append(res.Messages, badCustom(res.Listeners)...)
-	return res, nil
+	return nil
 }
 
 // appendJSON marshals with Any expanded (protojson's whitespace is randomised on purpose: compact it;

@@ -24,79 +24,30 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	def := xdsgen.DefaultOptions()
-	fs := flag.NewFlagSet("istiod-xds", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	ns := fs.String("proxy-namespace", def.ProxyNamespace, "namespace of the gateway pod")
-	labels := fs.String("proxy-labels", "istio=ingressgateway", "the gateway pod's labels, k=v,k=v")
-	meshRef := fs.String("mesh-configmap", def.MeshNamespace+"/"+def.MeshConfigMap, "istiod's mesh ConfigMap, NAMESPACE/NAME")
-	meshKey := fs.String("mesh-key", def.MeshKey, "the mesh ConfigMap's data key")
-	outPath := fs.String("o", "", "output file (default stdout)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: istiod-xds [flags] FILE...   (FILE = YAML stream, - = stdin)")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	opts, files, outPath, ok := parseArgs(args, stderr)
+	if !ok {
 		return 2
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
-	}
-	opts := def
-	opts.ProxyNamespace = *ns
-	var err error
-	if opts.ProxyLabels, err = parseLabels(*labels); err != nil {
-		fmt.Fprintln(stderr, "istiod-xds: -proxy-labels:", err)
-		return 2
-	}
-	ref := strings.SplitN(*meshRef, "/", 2)
-	if len(ref) != 2 || ref[0] == "" || ref[1] == "" {
-		fmt.Fprintln(stderr, "istiod-xds: -mesh-configmap: want NAMESPACE/NAME, got", *meshRef)
-		return 2
-	}
-	opts.MeshNamespace, opts.MeshConfigMap, opts.MeshKey = ref[0], ref[1], *meshKey
-
-	stop, err := keepOnLoopback()
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintln(stderr, "istiod-xds:", err)
 		return 2
 	}
+	stop, err := keepOnLoopback()
+	if err != nil {
+		return fail(err)
+	}
 	defer stop()
-
-	var inputs []io.Reader
-	for _, name := range fs.Args() {
-		if name == "-" {
-			inputs = append(inputs, stdin)
-			continue
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			fmt.Fprintln(stderr, "istiod-xds:", err)
-			return 2
-		}
-		defer f.Close()
-		inputs = append(inputs, f)
+	inputs, closeInputs, err := openInputs(files, stdin)
+	defer closeInputs()
+	if err != nil {
+		return fail(err)
 	}
 	res, err := xdsgen.Run(opts, inputs...)
 	if err != nil {
-		fmt.Fprintln(stderr, "istiod-xds:", err)
-		return 2
+		return fail(err)
 	}
-	out := stdout
-	if *outPath != "" {
-		f, err := os.Create(*outPath)
-		if err != nil {
-			fmt.Fprintln(stderr, "istiod-xds:", err)
-			return 2
-		}
-		defer f.Close()
-		out = f
-	}
-	w := bufio.NewWriter(out)
-	if err := xdsgen.WriteJSON(w, res); err != nil || w.Flush() != nil {
-		fmt.Fprintln(stderr, "istiod-xds: write:", err)
-		return 2
+	if err := writeOutput(res, outPath, stdout); err != nil {
+		return fail(err)
 	}
 	for _, m := range res.Messages {
 		fmt.Fprintf(stderr, "%s: %s: %s\n", m.Severity, m.Object, m.Message)
@@ -105,6 +56,85 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseArgs reads the flags into the options; ok is false (the problem told on stderr) for a
+// usage problem.
+func parseArgs(args []string, stderr io.Writer) (opts xdsgen.Options, files []string, outPath string, ok bool) {
+	def := xdsgen.DefaultOptions()
+	fs := flag.NewFlagSet("istiod-xds", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ns := fs.String("proxy-namespace", def.ProxyNamespace, "namespace of the gateway pod")
+	labels := fs.String("proxy-labels", "istio=ingressgateway", "the gateway pod's labels, k=v,k=v")
+	meshRef := fs.String("mesh-configmap", def.MeshNamespace+"/"+def.MeshConfigMap, "istiod's mesh ConfigMap, NAMESPACE/NAME")
+	meshKey := fs.String("mesh-key", def.MeshKey, "the mesh ConfigMap's data key")
+	out := fs.String("o", "", "output file (default stdout)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: istiod-xds [flags] FILE...   (FILE = YAML stream, - = stdin)")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return opts, nil, "", false
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return opts, nil, "", false
+	}
+	opts = def
+	opts.ProxyNamespace = *ns
+	var err error
+	if opts.ProxyLabels, err = parseLabels(*labels); err != nil {
+		fmt.Fprintln(stderr, "istiod-xds: -proxy-labels:", err)
+		return opts, nil, "", false
+	}
+	ref := strings.SplitN(*meshRef, "/", 2)
+	if len(ref) != 2 || ref[0] == "" || ref[1] == "" {
+		fmt.Fprintln(stderr, "istiod-xds: -mesh-configmap: want NAMESPACE/NAME, got", *meshRef)
+		return opts, nil, "", false
+	}
+	opts.MeshNamespace, opts.MeshConfigMap, opts.MeshKey = ref[0], ref[1], *meshKey
+	return opts, fs.Args(), *out, true
+}
+
+// openInputs opens the files ("-" is stdin); closeAll closes the ones opened, also after an error.
+func openInputs(names []string, stdin io.Reader) (inputs []io.Reader, closeAll func(), err error) {
+	var files []*os.File
+	closeAll = func() {
+		for i := len(files) - 1; i >= 0; i-- {
+			files[i].Close()
+		}
+	}
+	for _, name := range names {
+		if name == "-" {
+			inputs = append(inputs, stdin)
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, closeAll, err
+		}
+		files = append(files, f)
+		inputs = append(inputs, f)
+	}
+	return inputs, closeAll, nil
+}
+
+// writeOutput writes the result's JSON to outPath, or to stdout without one.
+func writeOutput(res *xdsgen.Result, outPath string, stdout io.Writer) error {
+	out := stdout
+	if outPath != "" {
+		f, err := os.Create(outPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	w := bufio.NewWriter(out)
+	if err := xdsgen.WriteJSON(w, res); err != nil || w.Flush() != nil {
+		return fmt.Errorf("write: %v", err)
+	}
+	return nil
 }
 
 // refuse answers one proxy request with 502, so istiod's fetch fails the same way every run
