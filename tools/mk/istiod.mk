@@ -22,3 +22,11 @@ TEST_TARGETS += istiod-xds
 .PHONY: istiod-check
 istiod-check: build istiod-xds ## every golden case, overlay and the corpus build through istiod (e2e/istiodcheck)
 	$(GO) test -count=1 -v -run . ./e2e/istiodcheck/
+
+# The nested module's own tests (`go test ./...` at the root does not enter
+# it); they reuse the archives the istiod-xds build left in the cache.
+.PHONY: istiod-module-tests
+istiod-module-tests: $(BIN)/istiod-xds ## the e2e/istiod module's own tests (istiod-xds writing its output)
+	cd e2e/istiod && nice $(GO) test -count=1 ./...
+
+TEST_TARGETS += istiod-module-tests

@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -120,19 +121,22 @@ func openInputs(names []string, stdin io.Reader) (inputs []io.Reader, closeAll f
 }
 
 // writeOutput writes the result's JSON to outPath, or to stdout without one.
+// A failed write, flush or close is the error: a cut file must not pass.
 func writeOutput(res *xdsgen.Result, outPath string, stdout io.Writer) error {
-	out := stdout
-	if outPath != "" {
-		f, err := os.Create(outPath)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		out = f
+	if outPath == "" {
+		return writeJSON(res, stdout)
 	}
+	f, err := os.Create(outPath)
+	if err != nil {
+		return err
+	}
+	return errors.Join(writeJSON(res, f), f.Close())
+}
+
+func writeJSON(res *xdsgen.Result, out io.Writer) error {
 	w := bufio.NewWriter(out)
-	if err := xdsgen.WriteJSON(w, res); err != nil || w.Flush() != nil {
-		return fmt.Errorf("write: %v", err)
+	if err := errors.Join(xdsgen.WriteJSON(w, res), w.Flush()); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }
