@@ -97,14 +97,9 @@ func (c redisCluster) keys() (string, error) {
 // which owns none), a request with the cookie passes, and sign-out deletes
 // the key there (the old cookie replayed is refused).
 func TestRedisClusterSessions(t *testing.T) {
-	requireBinaries(t, "authconfig-fn", "oauth2-proxy", "hydra")
-	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
-	t.Cleanup(cancel)
-	c := startRedisCluster(t, ctx, newLogs(t))
-	e, h := newHydraEnv(t, func(s map[string]any) {
-		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": map[string]any{
-			"cluster": map[string]any{"addresses": []any{"redis://" + c.seed}}}}
-	})
+	ctx, lg := redisTest(t)
+	c := startRedisCluster(t, ctx, lg)
+	e, h := newHydraEnv(t, redisStore(map[string]any{"cluster": map[string]any{"addresses": []any{"redis://" + c.seed}}}))
 	b, ticket := loginRedisSession(t, e, h, c.keys)
 
 	// Where the session went: on the owner of its key's slot, by the

@@ -202,17 +202,30 @@ func signOutRevokes(t *testing.T, e *env, b *browser, ticket *http.Cookie, keys 
 	}
 }
 
+// redisTest begins every Redis flow: the binaries it needs, its time budget
+// and the logs of its Redis processes.
+func redisTest(t *testing.T) (context.Context, *logs) {
+	t.Helper()
+	requireBinaries(t, "authconfig-fn", "oauth2-proxy", "hydra")
+	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
+	t.Cleanup(cancel)
+	return ctx, newLogs(t)
+}
+
+// redisStore is the AuthConfig change to sessionStore type redis with redis.
+func redisStore(redis map[string]any) func(spec map[string]any) {
+	return func(s map[string]any) {
+		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": redis}
+	}
+}
+
 // TestRedisSessions: oauth2-proxy with the Redis session store on a real
 // redis-server: login stores the session server-side (the cookie is only a
 // ticket), sign-out deletes it, and the old cookie replayed is refused.
 func TestRedisSessions(t *testing.T) {
-	requireBinaries(t, "authconfig-fn", "oauth2-proxy", "hydra")
-	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
-	t.Cleanup(cancel)
-	addr := startRedis(t, ctx, newLogs(t))
-	e, h := newHydraEnv(t, func(s map[string]any) {
-		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": map[string]any{"address": "redis://" + addr}}
-	})
+	ctx, lg := redisTest(t)
+	addr := startRedis(t, ctx, lg)
+	e, h := newHydraEnv(t, redisStore(map[string]any{"address": "redis://" + addr}))
 	keys := func() (string, error) { return redisCmd(addr, "KEYS", "*") }
 	b, ticket := loginRedisSession(t, e, h, keys)
 	signOutRevokes(t, e, b, ticket, keys)
@@ -221,15 +234,10 @@ func TestRedisSessions(t *testing.T) {
 // TestRedisSentinelSessions: the sentinel options reach oauth2-proxy, which
 // finds the master through a real sentinel and keeps the session there.
 func TestRedisSentinelSessions(t *testing.T) {
-	requireBinaries(t, "authconfig-fn", "oauth2-proxy", "hydra")
-	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
-	t.Cleanup(cancel)
-	lg := newLogs(t)
+	ctx, lg := redisTest(t)
 	master := startRedis(t, ctx, lg)
 	sentinel := startSentinel(t, ctx, lg, master)
-	e, h := newHydraEnv(t, func(s map[string]any) {
-		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": map[string]any{
-			"sentinel": map[string]any{"masterName": "mymaster", "addresses": []any{"redis://" + sentinel}}}}
-	})
+	e, h := newHydraEnv(t, redisStore(map[string]any{
+		"sentinel": map[string]any{"masterName": "mymaster", "addresses": []any{"redis://" + sentinel}}}))
 	loginRedisSession(t, e, h, func() (string, error) { return redisCmd(master, "KEYS", "*") })
 }
