@@ -9,7 +9,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"math/big"
+	"net"
 	"testing"
 	"time"
 )
@@ -17,10 +19,14 @@ import (
 // testPKI is the browser environment's TLS: a test CA generated for this run
 // and one serving certificate for the public host names it signs. Chromium
 // trusts exactly this certificate through --ignore-certificate-errors-spki-list
-// (spki); certificate checks stay on for everything else.
+// (spki); certificate checks stay on for everything else. The PEM forms are
+// for programs that read files (redis-server's TLS, oauth2-proxy's
+// redis_ca_path: redis_tls_test.go).
 type testPKI struct {
 	serverTLS *tls.Config
 	spki      string // base64(SHA-256(SubjectPublicKeyInfo)) of the serving certificate
+
+	caPEM, certPEM, keyPEM []byte
 }
 
 func newTestPKI(t testing.TB, hosts ...string) *testPKI {
@@ -48,20 +54,33 @@ func newTestPKI(t testing.TB, hosts ...string) *testPKI {
 	leafTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: hosts[0]},
-		DNSNames:     hosts,
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
+	for _, h := range hosts { // an address (127.0.0.1) is checked against IP SANs, a name against DNS SANs
+		if ip := net.ParseIP(h); ip != nil {
+			leafTmpl.IPAddresses = append(leafTmpl.IPAddresses, ip)
+		} else {
+			leafTmpl.DNSNames = append(leafTmpl.DNSNames, h)
+		}
+	}
 	leaf := issue(t, leafTmpl, ca, &key.PublicKey, caKey)
 	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &testPKI{
 		serverTLS: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
 			Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Raw, ca.Raw}, PrivateKey: key, Leaf: leaf}},
 		},
-		spki: base64.StdEncoding.EncodeToString(sum[:]),
+		spki:    base64.StdEncoding.EncodeToString(sum[:]),
+		caPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}),
+		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}),
+		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
 	}
 }
 

@@ -41,6 +41,10 @@ mutations=(
   'TestHydraProvider|login audience pinned (RequestAuthentication)|audiences:(\s*)- e2e-oauth2-proxy|audiences:${1}- e2e-oauth2-proxy${1}- e2e-other-app'
   'TestHydraProvider|end-session redirect allowed (oauth2_proxy.cfg)|whitelist_domains = \["([^"]*)", "[^"]*"\]|whitelist_domains = ["${1}"]'
   'TestHydraCheckServer|bearer user claim (check-server config)|userClaim: preferred_username|userClaim: email'
+  'TestRedisClusterSessions|cluster client off: standalone to the seed (oauth2_proxy.cfg)|redis_use_cluster = true\n(\s*)redis_cluster_connection_urls = \[("[^"]*")\]|redis_connection_url = ${2}'
+  'TestRedisClusterSessions|redis_use_cluster off (oauth2_proxy.cfg)|redis_use_cluster = true|redis_use_cluster = false'
+  'TestRedisTLSSessions|Redis CA path dropped (oauth2_proxy.cfg)|(?m)^\s*redis_ca_path = .*\n|'
+  'TestRedisTLSSessions|Redis CA mount path (Deployment)|mountPath: /etc/oauth2-proxy-redis-ca|mountPath: /etc/oauth2-proxy-redis'
 )
 
 # The browser flows (TestBrowser, docs/e2e.md): each mutation runs the login

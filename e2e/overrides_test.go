@@ -32,7 +32,10 @@ package e2e
 // | the corporate IdP (Hydra flows)        | Keycloak/Entra/Okta/…                | Ory Hydra v2.3.0, in memory, its clients registered by the test, a login/consent/logout app accepting over the admin API | an OpenID-certified provider that runs here |
 // | the oauth2-proxy client's token lifetimes (Hydra) | the IdP's (Hydra's own: 60 s) | 5 s (client lifespans), idTokenLifetime: 5s | see a token expire without waiting 60 s |
 // | oauth2_proxy.cfg cookie_refresh (TestHydraRefreshRefusedOrBroken only) | the derived 2.5s | 59m (E2E_MUTATE) | what the old fixed default does |
-// | Redis address (TestRedisSessions)      | a Service                            | 127.0.0.1:<free> in the AuthConfig      | no cluster DNS                             |
+// | Redis address (TestRedis*Sessions)     | a Service                            | 127.0.0.1:<free> in the AuthConfig (a cluster's seed node; rediss:// for TLS) | no cluster DNS |
+// | files of mounted Secrets (redis_ca_path) | /etc/oauth2-proxy-redis-ca/<key> (Secret volume) | <tmp>/secrets/<n>/<key>, passed as --redis-ca-path (loopback.SecretFiles) | no kubelet; a flag overrides the file, which stays the emitted one |
+// | the Redis Cluster (TestRedisClusterSessions) | the user's cluster, behind a Service | three masters, no replicas; the seed (the one address) holds no slot | a key can only be reached through the slot map |
+// | the Redis CA Secret (TestRedisTLSSessions) | a Secret the user creates          | a CA the test generates (addTestSecret) | the function never writes secrets          |
 
 import (
 	"strings"
@@ -45,12 +48,13 @@ import (
 const testGroup = "e2e-team"
 
 // testSecrets are the Secrets by the names and keys the AuthConfig below
-// references, with the loopback stack's test values.
+// references, with the loopback stack's test values, and those a test made
+// for its run (addTestSecret).
 func testSecrets() loopback.Secrets {
-	return loopback.Secrets{
+	return withRunSecrets(loopback.Secrets{
 		"e2e-oauth2-proxy":      {"client-secret": loopback.ClientSecret, "cookie-secret": loopback.CookieSecret},
 		"e2e-dex-oauth2-client": {"client-secret": loopback.ClientSecret},
-	}
+	})
 }
 
 // Stand-in Service addresses the emitted objects refer to but do not define.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,16 +19,22 @@ import (
 // startRedis runs Debian's redis-server (make redis-server installs it) on
 // 127.0.0.1 without persistence; a port taken before the bind is retried.
 func startRedis(t *testing.T, ctx context.Context, lg *logs) string {
-	return startRedisArgs(t, ctx, lg, "redis", func(port string) []string {
-		return []string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}
+	return startRedisArgs(t, ctx, lg, "redis", dialRedis, func(port string) []string {
+		return redisServerArgs("--port", port)
 	})
+}
+
+// redisServerArgs are the flags every redis-server of the e2e gets: loopback
+// only, nothing written to disk.
+func redisServerArgs(extra ...string) []string {
+	return append([]string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
 }
 
 // startSentinel runs redis-server in sentinel mode watching master as
 // mymaster (sentinel rewrites its config file, so each gets its own).
 func startSentinel(t *testing.T, ctx context.Context, lg *logs, master string) string {
 	host, mport, _ := net.SplitHostPort(master)
-	return startRedisArgs(t, ctx, lg, "redis-sentinel", func(port string) []string {
+	return startRedisArgs(t, ctx, lg, "redis-sentinel", dialRedis, func(port string) []string {
 		conf := filepath.Join(t.TempDir(), "sentinel.conf")
 		text := fmt.Sprintf("port %s\nbind 127.0.0.1\nsentinel monitor mymaster %s %s 1\n", port, host, mport)
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
@@ -37,7 +44,9 @@ func startSentinel(t *testing.T, ctx context.Context, lg *logs, master string) s
 	})
 }
 
-func startRedisArgs(t *testing.T, ctx context.Context, lg *logs, name string, args func(port string) []string) string {
+// startRedisArgs starts redis-server with args(port) and waits until it
+// answers PING through dial (plain TCP, or TLS for a --tls-port server).
+func startRedisArgs(t *testing.T, ctx context.Context, lg *logs, name string, dial redisDial, args func(port string) []string) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -47,16 +56,14 @@ func startRedisArgs(t *testing.T, ctx context.Context, lg *logs, name string, ar
 		addr := hostPort(freePort(t))
 		_, port, _ := net.SplitHostPort(addr)
 		p := start(t, ctx, lg, name, bin, args(port), nil)
-		deadline := time.Now().Add(readyTimeout)
-		for time.Now().Before(deadline) && !p.Exited() {
-			if out, err := redisCmd(addr, "PING"); err == nil && out == "PONG" {
-				return addr
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatal(ctx.Err())
-			case <-time.After(50 * time.Millisecond): // poll interval of a bounded readiness poll
-			}
+		pong := false
+		waitRedis(t, ctx, time.Now().Add(readyTimeout), func() bool {
+			out, err := dial.cmd(addr, "PING")
+			pong = err == nil && out == "PONG"
+			return pong || p.Exited()
+		})
+		if pong {
+			return addr
 		}
 		p.Stop(stopTimeout)
 		if !strings.Contains(p.log.String(), "Address already in use") {
@@ -67,10 +74,39 @@ func startRedisArgs(t *testing.T, ctx context.Context, lg *logs, name string, ar
 	return ""
 }
 
-// redisCmd sends one command and returns a simple answer, or the elements of
-// an array answer joined by newlines (just enough RESP for PING and KEYS).
+// waitRedis polls done every 50ms until it holds or the deadline passes (a
+// bounded poll on a condition the test names, never a sleep).
+func waitRedis(t testing.TB, ctx context.Context, deadline time.Time, done func() bool) bool {
+	t.Helper()
+	for !done() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(50 * time.Millisecond): // poll interval
+		}
+	}
+	return true
+}
+
+// redisDial opens a connection to a Redis server: plain TCP (dialRedis) or
+// TLS (redis_tls_test.go).
+type redisDial func(addr string) (net.Conn, error)
+
+func dialRedis(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+
+// redisCmd sends one command over plain TCP (redisDial.cmd says what comes back).
 func redisCmd(addr string, args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+	return redisDial(dialRedis).cmd(addr, args...)
+}
+
+// cmd sends one command and returns the answer: a simple or bulk string, an
+// integer, or the elements of an array joined by newlines (just enough RESP
+// for PING, KEYS, CLUSTER INFO and friends); an error answer is an error.
+func (dial redisDial) cmd(addr string, args ...string) (string, error) {
+	c, err := dial(addr)
 	if err != nil {
 		return "", err
 	}
@@ -84,51 +120,57 @@ func redisCmd(addr string, args ...string) (string, error) {
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		return "", err
 	}
-	r := bufio.NewReader(c)
+	return readRESP(bufio.NewReader(c))
+}
+
+func readRESP(r *bufio.Reader) (string, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return "", err
 	}
 	line = strings.TrimRight(line, "\r\n")
-	switch {
-	case strings.HasPrefix(line, "+"):
+	if line == "" {
+		return "", fmt.Errorf("redis: empty answer")
+	}
+	switch line[0] {
+	case '+', ':':
 		return line[1:], nil
-	case strings.HasPrefix(line, "*"):
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return "", err // $-1: no value
+		}
+		buf := make([]byte, n+2) // the value and its CRLF
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	case '*':
 		n, _ := strconv.Atoi(line[1:])
 		var out []string
 		for i := 0; i < n && i < 1000; i++ {
-			if _, err := r.ReadString('\n'); err != nil { // $len
-				return "", err
-			}
-			v, err := r.ReadString('\n')
+			v, err := readRESP(r)
 			if err != nil {
 				return "", err
 			}
-			out = append(out, strings.TrimRight(v, "\r\n"))
+			out = append(out, v)
 		}
 		return strings.Join(out, "\n"), nil
 	}
 	return "", fmt.Errorf("redis: %s", line)
 }
 
-// TestRedisSessions: oauth2-proxy with the Redis session store on a real
-// redis-server: login stores the session server-side (the cookie is only a
-// ticket), sign-out deletes it, and the old cookie replayed is refused.
-func TestRedisSessions(t *testing.T) {
-	requireBinaries(t, "authconfig-fn", "oauth2-proxy", "hydra")
-	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
-	t.Cleanup(cancel)
-	addr := startRedis(t, ctx, newLogs(t))
-	e, h := newHydraEnv(t, func(s map[string]any) {
-		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": map[string]any{"address": "redis://" + addr}}
-	})
+// loginRedisSession logs in through the gateway and checks what a Redis
+// session store makes of it: keys (what the store holds) lists a session,
+// the cookie is only a short ticket, and a request with it passes.
+func loginRedisSession(t *testing.T, e *env, h *hydra, keys func() (string, error)) (*browser, *http.Cookie) {
+	t.Helper()
 	b := e.hydraBrowser(t, h)
 	if r := b.hydraLogin(h); r.status != 200 {
-		t.Fatalf("login with Redis sessions: %d\nhops:\n%s", r.status, b.hops())
+		t.Fatalf("login with Redis sessions: %d %.300s\nhops:\n%s", r.status, r.body, b.hops())
 	}
-	keys, err := redisCmd(addr, "KEYS", "*")
-	if err != nil || keys == "" {
-		t.Fatalf("no session in Redis after login (keys %q, %v)", keys, err)
+	if held, err := keys(); err != nil || held == "" {
+		t.Fatalf("no session in Redis after login (keys %q, %v)", held, err)
 	}
 	var ticket *http.Cookie
 	for _, c := range b.c.Jar.Cookies(b.base) {
@@ -142,10 +184,16 @@ func TestRedisSessions(t *testing.T) {
 	if r := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json"}); r.status != 200 {
 		t.Fatalf("GET /api/whoami with the Redis session = %d", r.status)
 	}
+	return b, ticket
+}
 
+// signOutRevokes signs out and checks the session is gone server-side: keys
+// finds nothing left, and the old ticket replayed is refused.
+func signOutRevokes(t *testing.T, e *env, b *browser, ticket *http.Cookie, keys func() (string, error)) {
+	t.Helper()
 	b.follow(b.do("GET", "/logout", nil, nil))
-	if left, _ := redisCmd(addr, "KEYS", "*"); left != "" {
-		t.Errorf("Redis still holds %q after sign-out: the session was not revoked server-side", left)
+	if left, err := keys(); err != nil || left != "" {
+		t.Errorf("Redis still holds %q after sign-out (%v): the session was not revoked server-side", left, err)
 	}
 	replay := e.browser(t)
 	replay.c.Jar.SetCookies(replay.base, []*http.Cookie{{Name: ticket.Name, Value: ticket.Value, Path: "/"}})
@@ -154,24 +202,42 @@ func TestRedisSessions(t *testing.T) {
 	}
 }
 
-// TestRedisSentinelSessions: the sentinel options reach oauth2-proxy, which
-// finds the master through a real sentinel and keeps the session there.
-func TestRedisSentinelSessions(t *testing.T) {
+// redisTest begins every Redis flow: the binaries it needs, its time budget
+// and the logs of its Redis processes.
+func redisTest(t *testing.T) (context.Context, *logs) {
+	t.Helper()
 	requireBinaries(t, "authconfig-fn", "oauth2-proxy", "hydra")
 	ctx, cancel := context.WithTimeout(context.Background(), envTimeout)
 	t.Cleanup(cancel)
-	lg := newLogs(t)
+	return ctx, newLogs(t)
+}
+
+// redisStore is the AuthConfig change to sessionStore type redis with redis.
+func redisStore(redis map[string]any) func(spec map[string]any) {
+	return func(s map[string]any) {
+		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": redis}
+	}
+}
+
+// TestRedisSessions: oauth2-proxy with the Redis session store on a real
+// redis-server: login stores the session server-side (the cookie is only a
+// ticket), sign-out deletes it, and the old cookie replayed is refused.
+func TestRedisSessions(t *testing.T) {
+	ctx, lg := redisTest(t)
+	addr := startRedis(t, ctx, lg)
+	e, h := newHydraEnv(t, redisStore(map[string]any{"address": "redis://" + addr}))
+	keys := func() (string, error) { return redisCmd(addr, "KEYS", "*") }
+	b, ticket := loginRedisSession(t, e, h, keys)
+	signOutRevokes(t, e, b, ticket, keys)
+}
+
+// TestRedisSentinelSessions: the sentinel options reach oauth2-proxy, which
+// finds the master through a real sentinel and keeps the session there.
+func TestRedisSentinelSessions(t *testing.T) {
+	ctx, lg := redisTest(t)
 	master := startRedis(t, ctx, lg)
 	sentinel := startSentinel(t, ctx, lg, master)
-	e, h := newHydraEnv(t, func(s map[string]any) {
-		s["oauth2Proxy"].(map[string]any)["sessionStore"] = map[string]any{"type": "redis", "redis": map[string]any{
-			"sentinel": map[string]any{"masterName": "mymaster", "addresses": []any{"redis://" + sentinel}}}}
-	})
-	b := e.hydraBrowser(t, h)
-	if r := b.hydraLogin(h); r.status != 200 {
-		t.Fatalf("login with Redis sessions through a sentinel: %d\nhops:\n%s", r.status, b.hops())
-	}
-	if keys, err := redisCmd(master, "KEYS", "*"); err != nil || keys == "" {
-		t.Errorf("no session in the sentinel's master after login (keys %q, %v)", keys, err)
-	}
+	e, h := newHydraEnv(t, redisStore(map[string]any{
+		"sentinel": map[string]any{"masterName": "mymaster", "addresses": []any{"redis://" + sentinel}}}))
+	loginRedisSession(t, e, h, func() (string, error) { return redisCmd(master, "KEYS", "*") })
 }

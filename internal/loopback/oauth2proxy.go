@@ -21,7 +21,8 @@ type OAuth2Proxy struct {
 // NewOAuth2Proxy writes cfg to dir and returns how oauth2-proxy runs on
 // addr: the container's args with --config= at the copy, then
 // --http-address=addr and --metrics-address on a free port (the flags
-// override the file's cluster addresses; nothing else differs).
+// override the file's cluster addresses; nothing else differs), then a flag
+// for each option naming a file of a mounted Secret (SecretFiles).
 func NewOAuth2Proxy(dir, cfg string, w Workload, secrets Secrets, addr string) (OAuth2Proxy, error) {
 	var listen struct {
 		HTTPAddress string `toml:"http_address"`
@@ -42,6 +43,15 @@ func NewOAuth2Proxy(dir, cfg string, w Workload, secrets Secrets, addr string) (
 		return OAuth2Proxy{}, err
 	}
 	o.Args = append(o.Args, "--http-address="+addr, "--metrics-address="+metrics)
+	mounts, err := w.SecretFiles(filepath.Join(dir, "secrets"), secrets)
+	if err != nil {
+		return OAuth2Proxy{}, err
+	}
+	files, err := mountedFlags(cfg, mounts)
+	if err != nil {
+		return OAuth2Proxy{}, err
+	}
+	o.Args = append(o.Args, files...)
 	if o.Env, err = w.Env(secrets); err != nil {
 		return OAuth2Proxy{}, err
 	}

@@ -12,6 +12,7 @@ type Workload struct {
 	Deployment string // namespace/name, for messages
 	Namespace  string
 	Container  map[string]any
+	Volumes    []any // the pod's, which the container's volumeMounts name (SecretFiles)
 }
 
 // ContainerOf returns the container name of a Deployment object (the only
@@ -19,6 +20,7 @@ type Workload struct {
 func ContainerOf(dep map[string]any, name string) (Workload, error) {
 	ns, depName := str(dep, "metadata", "namespace"), str(dep, "metadata", "name")
 	w := Workload{Deployment: ns + "/" + depName, Namespace: ns}
+	w.Volumes, _ = nested(dep, "spec", "template", "spec", "volumes").([]any)
 	cs, _ := nested(dep, "spec", "template", "spec", "containers").([]any)
 	for _, c := range cs {
 		cm, _ := c.(map[string]any)
