@@ -198,6 +198,11 @@ var rules = map[string][]rule{
 		{or("self.?type", defaults.OAuth2Proxy.SessionStore.Type) + " != 'cookie' || !has(self.redis)", "redis is set but type is cookie: set type: redis or remove redis"},
 		{or("self.?type", defaults.OAuth2Proxy.SessionStore.Type) + " != 'redis' || self.?redis.?address.orValue('') != '' || has(self.redis) && (has(self.redis.sentinel) || has(self.redis.cluster))", "type redis needs redis.address (e.g. redis://redis.oauth2-proxy.svc.cluster.local:6379), redis.sentinel or redis.cluster"},
 	},
+	// has() chains, not optional values: the cost estimator bounds these
+	// lists by their maxItems, an orValue([]) it cannot bound.
+	"spec.oauth2Proxy.sessionStore.redis": {{"!has(self.caSecretRef) || (!has(self.address) || !self.address.startsWith('redis://')) && " +
+		"(!has(self.sentinel) || self.sentinel.addresses.all(a, !a.startsWith('redis://'))) && (!has(self.cluster) || self.cluster.addresses.all(a, !a.startsWith('redis://')))",
+		"caSecretRef is set, so oauth2-proxy speaks TLS to Redis: every address must be rediss://, or remove caSecretRef"}},
 	"spec.oauth2Proxy.sessionStore.redis.address": {{"isURL(self) && url(self).getScheme() in ['redis', 'rediss'] && url(self).getHost() != '' && !self.contains('@')",
 		"must be redis://host:port or rediss://host:port without a password; use passwordSecretRef"}},
 	"spec.identityHeaders.user.header":   headerRules,

@@ -184,7 +184,8 @@ type Redis struct {
 	PasswordSecretRef *SecretKeyRef  `json:"passwordSecretRef,omitempty"`
 	Sentinel          *RedisSentinel `json:"sentinel,omitempty"`
 	Cluster           *RedisCluster  `json:"cluster,omitempty"`
-	// CASecretRef is a PEM CA bundle (Secret key) trusted for rediss://.
+	// CASecretRef is a PEM CA bundle (Secret key) trusted for rediss://;
+	// with it oauth2-proxy speaks TLS to every address, so all are rediss://.
 	CASecretRef *SecretKeyRef `json:"caSecretRef,omitempty"`
 }
 

@@ -191,6 +191,30 @@ func validateRedis(r *Redis, errs *FieldErrors) {
 	}
 	if r.CASecretRef != nil {
 		checkSecretRef(at+".caSecretRef", *r.CASecretRef, errs)
+		requireTLS(r, errs)
+	}
+}
+
+// requireTLS: with a CA, oauth2-proxy speaks TLS to every Redis address, so
+// a plain redis:// server never answers and oauth2-proxy hangs at start
+// (seen on the real redis-server, e2e TestRedisTLSSessions).
+func requireTLS(r *Redis, errs *FieldErrors) {
+	const at = "spec.oauth2Proxy.sessionStore.redis"
+	check := func(path, addr string) {
+		if strings.HasPrefix(addr, "redis://") {
+			errs.add(path, "is a plain redis:// address, but caSecretRef is set and oauth2-proxy then speaks TLS to Redis, which a plain server never answers; use rediss://, or remove caSecretRef")
+		}
+	}
+	check(at+".address", r.Address)
+	if r.Sentinel != nil {
+		for i, a := range r.Sentinel.Addresses {
+			check(idx(at+".sentinel.addresses", i), a)
+		}
+	}
+	if r.Cluster != nil {
+		for i, a := range r.Cluster.Addresses {
+			check(idx(at+".cluster.addresses", i), a)
+		}
 	}
 }
 

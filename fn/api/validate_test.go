@@ -90,6 +90,13 @@ func TestValidate(t *testing.T) {
 			path: "spec.oauth2Proxy.apiRoutes[1]", msg: "not a valid regular expression"},
 		"redis without address": {mutate: func(c *AuthConfig) { c.Spec.OAuth2Proxy.SessionStore.Type = "redis" },
 			path: "spec.oauth2Proxy.sessionStore.redis.address", msg: "is required with type redis"},
+		"redis CA with a plain address": {mutate: func(c *AuthConfig) {
+			c.Spec.OAuth2Proxy.SessionStore = SessionStore{Type: "redis", Redis: &Redis{Address: "redis://redis:6379", CASecretRef: &SecretKeyRef{Name: "ca", Key: "ca.crt"}}}
+		}, path: "spec.oauth2Proxy.sessionStore.redis.address", msg: "use rediss://"},
+		"redis CA with a plain sentinel": {mutate: func(c *AuthConfig) {
+			c.Spec.OAuth2Proxy.SessionStore = SessionStore{Type: "redis", Redis: &Redis{CASecretRef: &SecretKeyRef{Name: "ca", Key: "ca.crt"},
+				Sentinel: &RedisSentinel{MasterName: "m", Addresses: []string{"rediss://s-0:26379", "redis://s-1:26379"}}}}
+		}, path: "spec.oauth2Proxy.sessionStore.redis.sentinel.addresses[1]", msg: "speaks TLS"},
 		"redis password in URL": {mutate: func(c *AuthConfig) {
 			c.Spec.OAuth2Proxy.SessionStore = SessionStore{Type: "redis", Redis: &Redis{Address: "redis://:hunter2@redis:6379"}}
 		}, path: "spec.oauth2Proxy.sessionStore.redis.address", msg: "without a password"},
