@@ -9,6 +9,7 @@ import (
 
 	rbacpb "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	rbac "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
 type rbacConfig = *rbac.RBAC
@@ -114,25 +115,38 @@ func compilePermission(where string, p *rbacpb.Permission) (rbacMatch, []error) 
 		m, errs := compilePermission(where+".not_rule", r.NotRule)
 		return func(s *stream) bool { return m != nil && !m(s) }, errs
 	case *rbacpb.Permission_Header:
-		h, err := compileHeader(where+".header", r.Header)
-		if err != nil {
-			return nil, []error{err}
-		}
-		return h, nil
+		return leaf(compileHeader(where+".header", r.Header))
 	case *rbacpb.Permission_UrlPath:
-		sm, err := compileString(where+".url_path", r.UrlPath.GetPath())
-		if err != nil {
-			return nil, []error{err}
-		}
-		return func(s *stream) bool { return sm(s.pathOnly()) }, nil
+		return urlPathMatch(where+".url_path", r.UrlPath)
 	case *rbacpb.Permission_Metadata:
-		m, err := compileMetadata(where+".metadata", r.Metadata)
-		if err != nil {
-			return nil, []error{err}
-		}
-		return func(s *stream) bool { return m(s.meta) }, nil
+		return metadataMatch(where+".metadata", r.Metadata)
 	}
 	return nil, []error{fmt.Errorf("%s: RBAC permission %T is not implemented by internal/gateway", where, p.GetRule())}
+}
+
+// The leaves permissions and principals share: header, url_path, metadata.
+
+func leaf(m rbacMatch, err error) (rbacMatch, []error) {
+	if err != nil {
+		return nil, []error{err}
+	}
+	return m, nil
+}
+
+func urlPathMatch(where string, p *matcher.PathMatcher) (rbacMatch, []error) {
+	sm, err := compileString(where, p.GetPath())
+	if err != nil {
+		return nil, []error{err}
+	}
+	return func(s *stream) bool { return sm(s.pathOnly()) }, nil
+}
+
+func metadataMatch(where string, md *matcher.MetadataMatcher) (rbacMatch, []error) {
+	m, err := compileMetadata(where, md)
+	if err != nil {
+		return nil, []error{err}
+	}
+	return func(s *stream) bool { return m(s.meta) }, nil
 }
 
 func compilePrincipal(where string, p *rbacpb.Principal) (rbacMatch, []error) {
@@ -149,23 +163,11 @@ func compilePrincipal(where string, p *rbacpb.Principal) (rbacMatch, []error) {
 		m, errs := compilePrincipal(where+".not_id", r.NotId)
 		return func(s *stream) bool { return m != nil && !m(s) }, errs
 	case *rbacpb.Principal_Header:
-		h, err := compileHeader(where+".header", r.Header)
-		if err != nil {
-			return nil, []error{err}
-		}
-		return h, nil
+		return leaf(compileHeader(where+".header", r.Header))
 	case *rbacpb.Principal_UrlPath:
-		sm, err := compileString(where+".url_path", r.UrlPath.GetPath())
-		if err != nil {
-			return nil, []error{err}
-		}
-		return func(s *stream) bool { return sm(s.pathOnly()) }, nil
+		return urlPathMatch(where+".url_path", r.UrlPath)
 	case *rbacpb.Principal_Metadata:
-		m, err := compileMetadata(where+".metadata", r.Metadata)
-		if err != nil {
-			return nil, []error{err}
-		}
-		return func(s *stream) bool { return m(s.meta) }, nil
+		return metadataMatch(where+".metadata", r.Metadata)
 	}
 	return nil, []error{fmt.Errorf("%s: RBAC principal %T is not implemented by internal/gateway", where, p.GetIdentifier())}
 }
