@@ -24,6 +24,9 @@ var wellKnownIdentityHeaders = []string{
 	"x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-preferred-username", "x-auth-request-access-token",
 	"x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-forwarded-access-token",
 	"gap-auth",
+	// Not identity, but a path some frameworks route on instead of the
+	// request line's: a client must not choose it behind the checks.
+	"x-original-url", "x-rewrite-url",
 }
 
 // identityHeaderFilter removes every identity-named header a client sends,
@@ -32,21 +35,25 @@ var wellKnownIdentityHeaders = []string{
 // such a name was set by the authorizer or by jwt_authn, never by the client
 // (Envoy passes a header neither of them sets through untouched).
 func identityHeaderFilter(s api.Spec) (*yaml.RNode, error) {
-	value, err := structpb.NewStruct(map[string]any{
-		"name": identityHeaderFilterName,
-		"typed_config": map[string]any{
-			"@type": "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation",
-			"mutations": map[string]any{"request_mutations": []any{map[string]any{
-				"remove_on_match": map[string]any{"key_matcher": map[string]any{"safe_regex": map[string]any{
-					"regex": identityHeaderRegex(s.IdentityHeaders.User.Header, s.IdentityHeaders.Groups.Header),
-				}}},
+	return gatewayHTTPFilter(s, identityHeaderFilterName, map[string]any{
+		"@type": "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation",
+		"mutations": map[string]any{"request_mutations": []any{map[string]any{
+			"remove_on_match": map[string]any{"key_matcher": map[string]any{"safe_regex": map[string]any{
+				"regex": identityHeaderRegex(s.IdentityHeaders.User.Header, s.IdentityHeaders.Groups.Header),
 			}}},
-		},
+		}}},
 	})
+}
+
+// gatewayHTTPFilter is an EnvoyFilter (of the same name) that puts an HTTP
+// filter first in the gateway's connection manager: before the CUSTOM
+// check, jwt_authn and the RBAC filters, on every route.
+func gatewayHTTPFilter(s api.Spec, name string, typedConfig map[string]any) (*yaml.RNode, error) {
+	value, err := structpb.NewStruct(map[string]any{"name": name, "typed_config": typedConfig})
 	if err != nil {
 		return nil, err
 	}
-	return istioObject("networking.istio.io/v1alpha3", "EnvoyFilter", s.Gateway.Namespace, identityHeaderFilterName, &networking.EnvoyFilter{
+	return istioObject("networking.istio.io/v1alpha3", "EnvoyFilter", s.Gateway.Namespace, name, &networking.EnvoyFilter{
 		WorkloadSelector: &networking.WorkloadSelector{Labels: s.Gateway.Selector},
 		ConfigPatches: []*networking.EnvoyFilter_EnvoyConfigObjectPatch{{
 			ApplyTo: networking.EnvoyFilter_HTTP_FILTER,

@@ -24,9 +24,7 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 	}
 	gw := s.Gateway
 	selector := &typev1beta1.WorkloadSelector{MatchLabels: gw.Selector}
-	open := publicNotPaths(s.PublicPaths)
-
-	custom := &security.Rule{To: []*security.Rule_To{{Operation: &security.Operation{NotPaths: open}}}}
+	custom := &security.Rule{To: []*security.Rule_To{{Operation: &security.Operation{NotPaths: oauth2ProxyNotPaths}}}}
 	if s.Authorizer == api.AuthorizerCheckServer {
 		// check-server is asked about every path and skips the public ones
 		// itself, only for plain paths on a segment boundary: Istio's
@@ -39,7 +37,7 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 		// Requests that carry a token skip oauth2-proxy; Istio verifies the
 		// token (RequestAuthentication) and the DENY policy below refuses
 		// requests without a verified one.
-		custom.When = []*security.Condition{{Key: "request.headers[authorization]", NotValues: []string{"*"}}}
+		custom.When = append([]*security.Condition{{Key: "request.headers[authorization]", NotValues: []string{"*"}}}, notPublic(s)...)
 	}
 	var out collect
 	out.add(istioObject("security.istio.io/v1", "AuthorizationPolicy", gw.Namespace, "istio-ingressgateway-"+s.Istio.ProviderName, &security.AuthorizationPolicy{
@@ -56,7 +54,8 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 			Action:   security.AuthorizationPolicy_DENY,
 			Rules: []*security.Rule{{
 				From: []*security.Rule_From{{Source: &security.Source{NotRequestPrincipals: []string{"*"}}}},
-				To:   []*security.Rule_To{{Operation: &security.Operation{NotPaths: open}}},
+				To:   []*security.Rule_To{{Operation: &security.Operation{NotPaths: oauth2ProxyNotPaths}}},
+				When: notPublic(s),
 			}},
 		}))
 		for _, ra := range requestAuthentications(s) {
@@ -67,6 +66,9 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 		}
 	}
 	out.add(identityHeaderFilter(s))
+	if classifiesPublicPaths(s) {
+		out.add(publicPathFilter(s))
+	}
 	mesh := s.Istio.Mesh
 	comp := Component{
 		Doc:       "Istio: the ext_authz provider in the mesh config, the CUSTOM policy on the gateway, JWT trust",
@@ -184,14 +186,4 @@ func requestAuthentications(s api.Spec) []requestAuthentication {
 // accepts: oauth2-proxy's and the extra ones the AuthConfig lists.
 func LoginAudiences(s api.Spec) []string {
 	return append([]string{s.OAuth2Proxy.ClientID}, s.OIDC.Audiences...)
-}
-
-// publicNotPaths is what the policies exclude: oauth2-proxy's own routes
-// and the public prefixes, in Istio's prefix-match form.
-func publicNotPaths(prefixes []string) []string {
-	out := []string{"/oauth2/*"}
-	for _, p := range prefixes {
-		out = append(out, p+"*")
-	}
-	return out
 }

@@ -19,10 +19,16 @@ const logoutRouteName = "meshauth-logout"
 // clears the session cookie and redirects to the after-logout URL.
 func Logout(c api.AuthConfig) (Component, error) {
 	l := c.Spec.Logout
+	public := c.Spec.URLs().Public
 	route := &networking.HTTPRoute{
 		Name: logoutRouteName,
 		Redirect: &networking.HTTPRedirect{
 			Uri: "/oauth2/sign_out?rd=" + url.QueryEscape(l.AfterLogoutURL),
+			// The public URL's scheme and host, never the request's: Envoy
+			// keeps what the client sent (Host, or an absolute-form target)
+			// for any part of the redirect left unset.
+			Scheme:    public.Scheme,
+			Authority: public.Host,
 			// 302, not Istio's default 301: a browser caches a 301 and would
 			// skip the gateway on the next logout.
 			RedirectCode: 302,

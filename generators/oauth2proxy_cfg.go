@@ -91,10 +91,11 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		// request to this static upstream: Envoy allows only on 200, and
 		// /oauth2/auth would answer 202.
 		Upstreams: []string{"static://200"},
-		// None: the gateway never asks about the public paths (they are
-		// excluded from the CUSTOM policy, or check-server skips them), so a
-		// skip route would only fire for what oauth2-proxy decodes into one
-		// — "/dex%2F", "/%64ex/" — that Envoy routes elsewhere.
+		// None: the gateway asks about a public prefix's path only when it
+		// is not plain (generators/public_paths.go; check-server skips the
+		// plain ones itself), and such a path must authenticate. A skip
+		// route would fire for what oauth2-proxy decodes into one —
+		// "/dex%2F", "/%64ex/", "/dex/..%2Fapp" — that Envoy routes elsewhere.
 		SkipAuthRoutes: []string{},
 		APIRoutes:      p.APIRoutes,
 		// The provider profile's prompt (fn/api/profiles.go): none for

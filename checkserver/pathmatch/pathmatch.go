@@ -33,7 +33,7 @@ func Plain(p string) bool {
 	for i := 1; i <= len(p); i++ {
 		if i < len(p) {
 			c := p[i]
-			if c <= 0x20 || c >= 0x7f || c == '%' || c == '\\' || c == ';' || c == '#' {
+			if c != '/' && !plainByte(c) {
 				return false
 			}
 			if c != '/' {
@@ -49,6 +49,12 @@ func Plain(p string) bool {
 		segStart = i + 1
 	}
 	return true
+}
+
+// plainByte: a byte a plain path may hold in a segment: printable ASCII
+// but "%", "\\", ";" and "#" ("/" separates segments).
+func plainByte(c byte) bool {
+	return c > 0x20 && c < 0x7f && c != '/' && c != '%' && c != '\\' && c != ';' && c != '#'
 }
 
 // Matcher matches plain paths against prefixes on segment boundaries: "/dex"

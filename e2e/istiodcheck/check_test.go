@@ -34,6 +34,10 @@ const (
 	// writes instead when the CUSTOM policy's provider is not in the mesh config.
 	extAuthzShadowPrefix = "istio_ext_authz_"
 	badCustom            = "-deny-due-to-bad-CUSTOM-action"
+	// meshauth's public-path classifier (generators/public_paths.go): its
+	// EnvoyFilter's HTTP filter, and the metadata key the policies read.
+	fPublic        = "meshauth-public-paths"
+	publicPathMark = "meshauth_public_shadow_effective_policy_id"
 )
 
 // expectation is what the AuthConfig and the rendered stream say istiod must generate. The
@@ -180,7 +184,7 @@ func unpack[T proto.Message](a *anypb.Any) (T, bool) {
 func (e *expectation) checkFilters(h hcm) {
 	at := "listener " + h.listener
 	pos := map[string]int{}
-	var shadow, deny *rbacfilterv3.RBAC
+	var shadow, deny, public *rbacfilterv3.RBAC
 	var authz *extauthzv3.ExtAuthz
 	var jwt *jwtv3.JwtAuthentication
 	var names []string
@@ -200,6 +204,9 @@ func (e *expectation) checkFilters(h hcm) {
 			case r.GetRules().GetAction() == rbacv3.RBAC_DENY:
 				deny, pos["deny"] = r, i
 			}
+		case fPublic:
+			public, _ = unpack[*rbacfilterv3.RBAC](f.GetTypedConfig())
+			pos["public"] = i
 		case fExtAuthz:
 			authz, _ = unpack[*extauthzv3.ExtAuthz](f.GetTypedConfig())
 			pos["ext_authz"] = i
@@ -213,6 +220,12 @@ func (e *expectation) checkFilters(h hcm) {
 	order := []string{"shadow", "ext_authz", "router"}
 	if e.s.Authorizer == api.AuthorizerOAuth2Proxy {
 		order = []string{"shadow", "ext_authz", "jwt_authn", "deny", "router"}
+	}
+	if e.classifies() {
+		order = append([]string{"public"}, order...)
+		e.checkClassifier(at, public)
+	} else if public != nil {
+		e.fail("%s: a %s filter, but the authorizer is %s and the public paths are %v", at, fPublic, e.s.Authorizer, e.s.PublicPaths)
 	}
 	last := -1
 	for _, k := range order {
@@ -334,9 +347,59 @@ func stringList(v any) []string {
 	return out
 }
 
-// publicPrefixes are the paths every policy leaves alone: oauth2-proxy's and the public ones.
-func (e *expectation) publicPrefixes() []string {
-	return append([]string{"/oauth2/"}, e.s.PublicPaths...)
+// classifies: the oauth2-proxy authorizer opens its public paths through
+// meshauth's classifier; check-server decides them itself.
+func (e *expectation) classifies() bool {
+	return e.s.Authorizer == api.AuthorizerOAuth2Proxy && len(e.s.PublicPaths) > 0
+}
+
+// checkClassifier: the classifier never decides (shadow rules only) and
+// marks exactly the plain paths under the public prefixes, as Envoy runs
+// its regex (a full match on the path without the query).
+func (e *expectation) checkClassifier(at string, r *rbacfilterv3.RBAC) {
+	at += ": " + fPublic
+	if r == nil {
+		return // reported as a missing filter
+	}
+	if r.GetRules() != nil || r.GetShadowRules().GetAction() != rbacv3.RBAC_ALLOW || r.GetShadowRulesStatPrefix()+"shadow_effective_policy_id" != publicPathMark {
+		e.fail("%s: want ALLOW shadow rules only, stat prefix for %s; got %v", at, publicPathMark, r)
+		return
+	}
+	var regexes []*regexp.Regexp
+	for name, p := range r.GetShadowRules().GetPolicies() {
+		for _, perm := range p.GetPermissions() {
+			re, err := regexp.Compile(`^(?:` + perm.GetUrlPath().GetPath().GetSafeRegex().GetRegex() + `)$`)
+			if err != nil || perm.GetUrlPath() == nil {
+				e.fail("%s: policy %s: permission %v is not a url_path regex", at, name, perm)
+				continue
+			}
+			regexes = append(regexes, re)
+		}
+	}
+	marks := func(p string) bool {
+		return slices.ContainsFunc(regexes, func(re *regexp.Regexp) bool { return re.MatchString(p) })
+	}
+	for _, pre := range e.s.PublicPaths {
+		for _, p := range []string{pre, pre + "a/b.css", pre + "a/"} {
+			if !marks(p) {
+				e.fail("%s: the plain public path %s is not marked", at, p)
+			}
+		}
+		tricks := []string{pre + "..%2Fapp/", pre + "..;/app/", pre + `..\app/`, pre + "%2e%2e/app/", pre + "../app/", pre + "./a", pre + "a//b", pre + "a%20b", strings.TrimSuffix(pre, "/"), "/x" + pre}
+		if up := strings.ToUpper(pre); up != pre {
+			tricks = append(tricks, up+"a") // Envoy matches case-sensitively, as the routes do
+		}
+		for _, p := range tricks {
+			if marks(p) {
+				e.fail("%s: %s is marked public: only plain paths under %s may be", at, p, pre)
+			}
+		}
+	}
+	for _, p := range []string{"/", "/app/", "/oauth2/x"} {
+		if marks(p) && !slices.ContainsFunc(e.s.PublicPaths, func(pre string) bool { return strings.HasPrefix(p, pre) }) {
+			e.fail("%s: %s is marked public", at, p)
+		}
+	}
 }
 
 // checkShadow: the CUSTOM policy's rules, which decide when ext_authz runs.
@@ -352,14 +415,10 @@ func (e *expectation) checkShadow(at string, r *rbacfilterv3.RBAC) {
 			e.fail("%s: policy %s is not from the gateway namespace %s", at, name, e.s.Gateway.Namespace)
 		}
 		j := policyJSON(p)
-		// oauth2-proxy is spared its own and the public paths; check-server is
-		// asked about every path and skips the public ones itself, no wider
-		// than a segment-boundary prefix (Istio's notPaths would be wider).
-		for _, pre := range e.publicPrefixes() {
-			if excluded := notPathPrefix(j, pre); excluded != (e.s.Authorizer == api.AuthorizerOAuth2Proxy) {
-				e.fail("%s: %s excludes the public prefix %s = %v, want %v (authorizer %s)", at, name, pre, excluded, !excluded, e.s.Authorizer)
-			}
-		}
+		// oauth2-proxy is spared its own routes; check-server is asked about
+		// every path. A public prefix is never a notPath (it would be wider
+		// than its plain paths): the classifier's mark opens those.
+		e.checkOpened(at+": "+name, j, e.s.Authorizer == api.AuthorizerOAuth2Proxy)
 		noAuth := noAuthorization.MatchString(j)
 		if want := e.s.Authorizer == api.AuthorizerOAuth2Proxy; noAuth != want {
 			e.fail("%s: %s: the no-Authorization condition present = %v, want %v", at, name, noAuth, want)
@@ -367,11 +426,32 @@ func (e *expectation) checkShadow(at string, r *rbacfilterv3.RBAC) {
 	}
 }
 
+// checkOpened: /oauth2/ is a notPath exactly when oauth2 is; no public
+// prefix is; the classifier's mark is a condition exactly when it runs.
+func (e *expectation) checkOpened(at, j string, oauth2 bool) {
+	if got := notPathPrefix(j, "/oauth2/"); got != oauth2 {
+		e.fail("%s: excludes /oauth2/ = %v, want %v (authorizer %s)", at, got, oauth2, e.s.Authorizer)
+	}
+	for _, pre := range e.s.PublicPaths {
+		if notPathPrefix(j, pre) {
+			e.fail("%s: excludes the public prefix %s by notPaths, which also opens %s..%%2Fapp/ and %s..;/app/", at, pre, pre, pre)
+		}
+	}
+	if got := notMarked.MatchString(j); got != e.classifies() {
+		e.fail("%s: the not-marked-public condition present = %v, want %v", at, got, e.classifies())
+	}
+}
+
 // noAuthorization is istiod's form of `request.headers[authorization] notValues ["*"]`: a principal
 // that is not "the Authorization header is present".
 var noAuthorization = regexp.MustCompile(`"notId":\{("orIds":\{"ids":\[)?\{"header":\{"name":"authorization","presentMatch":true`)
 
-// checkDeny: requests without a verified JWT are refused outside the public paths.
+// notMarked is istiod's form of the classifier condition (notValues on
+// experimental.envoy.filters.http.rbac[...]): not the marking policy.
+var notMarked = regexp.MustCompile(`"notRule":\{("orRules":\{"rules":\[\{)?"metadata":\{"filter":"envoy.filters.http.rbac","path":\[\{"key":"` + publicPathMark + `"\}\],"value":\{"stringMatch":\{"exact":"meshauth-public-path"`)
+
+// checkDeny: requests without a verified JWT are refused outside
+// oauth2-proxy's routes and the marked public paths.
 func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
 	at += ": DENY"
 	found := false
@@ -382,11 +462,7 @@ func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
 			continue
 		}
 		found = true
-		for _, pre := range e.publicPrefixes() {
-			if !notPathPrefix(j, pre) {
-				e.fail("%s: %s does not exclude the public prefix %s", at, name, pre)
-			}
-		}
+		e.checkOpened(at+": "+name, j, true)
 	}
 	if !found {
 		e.fail("%s: no policy refusing requests without a verified request principal", at)
@@ -496,6 +572,10 @@ func (e *expectation) checkRoutes(g *generated) {
 			r := firstMatch(vh, p)
 			if r.GetRedirect().GetPathRedirect() != wantRedirect {
 				e.fail("%s: %s goes to %s, want a redirect to %s", at, p, describe(r), wantRedirect)
+			}
+			// The public URL's scheme and host, never the client's Host.
+			if rd := r.GetRedirect(); rd.GetHostRedirect() != u.Host || rd.GetSchemeRedirect() != u.Scheme && !(u.Scheme == "https" && rd.GetHttpsRedirect()) {
+				e.fail("%s: %s redirects to host %q scheme %q, want %s://%s", at, p, rd.GetHostRedirect(), rd.GetSchemeRedirect(), u.Scheme, u.Host)
 			}
 		}
 		if r := firstMatch(vh, "/oauth2/start"); r.GetRoute().GetCluster() != e.oauth2Proxy {

@@ -3,6 +3,7 @@ package istiodcheck
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -152,11 +153,41 @@ func TestMutations(t *testing.T) {
 		data[s.Istio.Mesh.Key] = string(b)
 		n.SetDataMap(data)
 	}
+	deny := func(n *yaml.RNode) bool {
+		a, _ := n.Pipe(yaml.Lookup("spec", "action"))
+		return n.GetKind() == "AuthorizationPolicy" && a != nil && yaml.GetValue(a) == "DENY"
+	}
+	classifier := func(n *yaml.RNode) bool { return n.GetKind() == "EnvoyFilter" && n.GetName() == fPublic }
+	editRule := func(t *testing.T, n *yaml.RNode, edit func(rule map[string]any)) {
+		var obj map[string]any
+		if err := n.Document().Decode(&obj); err != nil {
+			t.Fatal(err)
+		}
+		edit(obj["spec"].(map[string]any)["rules"].([]any)[0].(map[string]any))
+		b, _ := sigsyaml.Marshal(obj)
+		*n = *yaml.MustParse(string(b))
+	}
 	mutations := []struct {
 		name   string
 		match  func(*yaml.RNode) bool
 		mutate func(*testing.T, *yaml.RNode)
 	}{
+		{"public prefix as a notPath of the DENY policy (issue 22's bypass)", deny, func(t *testing.T, n *yaml.RNode) {
+			editRule(t, n, func(r map[string]any) {
+				op := r["to"].([]any)[0].(map[string]any)["operation"].(map[string]any)
+				op["notPaths"] = append(op["notPaths"].([]any), s.PublicPaths[0]+"*")
+			})
+		}},
+		{"DENY policy without the classifier condition", deny, func(t *testing.T, n *yaml.RNode) {
+			editRule(t, n, func(r map[string]any) { delete(r, "when") })
+		}},
+		{"classifier widened to the bare prefix", classifier, func(t *testing.T, n *yaml.RNode) {
+			re, err := n.Pipe(yaml.Lookup("spec", "configPatches", "0", "patch", "value", "typed_config", "shadow_rules", "policies", "meshauth-public-path", "permissions", "0", "url_path", "path", "safe_regex"))
+			if err != nil || re == nil {
+				t.Fatalf("no classifier regex: %v", err)
+			}
+			set(t, re, regexp.QuoteMeta(s.PublicPaths[0])+".*", "regex")
+		}},
 		{"provider-name typo in the CUSTOM policy", custom, func(t *testing.T, n *yaml.RNode) {
 			set(t, n, s.Istio.ProviderName+"x", "spec", "provider", "name")
 		}},

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"meshauth.dev/meshauth/checkserver/pathmatch"
 )
 
 // Validate reports every problem of a defaulted AuthConfig at once, each
@@ -91,6 +93,8 @@ func validatePublicPaths(paths []string, errs *FieldErrors) {
 			errs.add(at, "must be a path prefix starting and ending with /, e.g. /dex/ (got %q)", p)
 		case strings.ContainsAny(p, "*?[]()^$\\|+{} "):
 			errs.add(at, "must be a literal path prefix, not a pattern (got %q)", p)
+		case !pathmatch.Plain(p):
+			errs.add(at, "must be a plain path prefix: no %%-escape, \\, ;, # or space, no \"//\", \".\" or \"..\" segment (got %q); write it as the upstream serves it, e.g. /static/", p)
 		case strings.HasPrefix(p, "/oauth2/"):
 			errs.add(at, "/oauth2/ is always public (oauth2-proxy's own routes); remove %q", p)
 		case seen[p]:

@@ -570,4 +570,8 @@ var badInputs = map[string]badInput{
 		summary: "A CA for Redis with plain redis:// addresses: oauth2-proxy speaks TLS whenever a CA is set, so it would hang at start.",
 		stderr:  []string{"error: spec.oauth2Proxy.sessionStore.redis.cluster.addresses[1]: is a plain redis:// address, but caSecretRef is set and oauth2-proxy then speaks TLS to Redis, which a plain server never answers; use rediss://, or remove caSecretRef"},
 	},
+	"70-public-path-not-plain": {
+		summary: "Public prefixes that are not plain paths: an escape, a \";\" parameter, a dot segment. The gateway opens only plain paths under a prefix, so such a prefix would never match; write it as the upstream serves it.",
+		stderr:  []string{"error: spec.publicPaths[1]: must be a plain path prefix: no %-escape, \\, ;, # or space, no \"//\", \".\" or \"..\" segment (got \"/st%61tic/\"); write it as the upstream serves it, e.g. /static/", "error: spec.publicPaths[2]: must be a plain path prefix: no %-escape, \\, ;, # or space, no \"//\", \".\" or \"..\" segment (got \"/a;b/\"); write it as the upstream serves it, e.g. /static/", "error: spec.publicPaths[3]: must be a plain path prefix: no %-escape, \\, ;, # or space, no \"//\", \".\" or \"..\" segment (got \"/kserve/../v1/\"); write it as the upstream serves it, e.g. /static/"},
+	},
 }

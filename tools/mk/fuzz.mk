@@ -13,7 +13,8 @@ FUZZ_TARGETS := \
 	./fn/process:FuzzFastSameAsSDK \
 	./fn/process:FuzzFastBlockAndFlow \
 	./generators/merge:FuzzExtensionProvider \
-	./generators/merge:FuzzDexConfig
+	./generators/merge:FuzzDexConfig \
+	./checkserver/pathmatch:FuzzPatternSameAsMatcher
 
 .PHONY: fuzz
 fuzz: ## fuzz every target for FUZZTIME (default 1m) one after another, e.g. make fuzz FUZZTIME=10m
