@@ -285,10 +285,15 @@ func (f *extAuthzFilter) httpCheckRequest(ctx context.Context, s *stream, body [
 	if body != nil {
 		rb = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, s.method, "http://"+u.addr+f.pathPrefix+s.path, rb)
+	target, err := upstreamURL(u.addr, f.pathPrefix+s.path)
 	if err != nil {
 		return nil, err
 	}
+	req, err := http.NewRequestWithContext(ctx, s.method, "http://"+u.addr, rb)
+	if err != nil {
+		return nil, err
+	}
+	req.URL = target
 	req.Host = s.authority
 	req.ContentLength = int64(len(body))
 	for k, v := range s.header {

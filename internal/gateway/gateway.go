@@ -257,7 +257,7 @@ var hcmRules = fieldRules{
 
 // ServeHTTP runs the request through the filter chain and the router.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s := &stream{g: g, method: r.Method, path: r.URL.RequestURI(), authority: r.Host, scheme: "http",
+	s := &stream{g: g, method: r.Method, path: requestTarget(r), authority: r.Host, scheme: "http",
 		header: r.Header.Clone(), meta: metadata{}, respHeader: http.Header{}}
 	if r.TLS != nil {
 		s.scheme = "https"
@@ -269,7 +269,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.local = a.String()
 	}
 	s.log = func(format string, args ...any) {
-		g.opts.Log("%s %s: "+format, append([]any{r.Method, r.URL.RequestURI()}, args...)...)
+		g.opts.Log("%s %s: "+format, append([]any{r.Method, r.RequestURI}, args...)...)
 	}
 	// The client's own Host header is the :authority; net/http keeps it apart.
 	s.header.Del("Host")

@@ -104,7 +104,7 @@ func echoServer(t testing.TB) string {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(seen{r.Method, r.URL.RequestURI(), r.Host, r.Header, string(b)})
+		json.NewEncoder(w).Encode(seen{r.Method, r.RequestURI, r.Host, r.Header, string(b)}) // the raw target
 	}))
 	t.Cleanup(s.Close)
 	return s.Listener.Addr().String()

@@ -354,11 +354,18 @@ func (g *Gateway) forward(w http.ResponseWriter, ctx context.Context, s *stream,
 	if len(s.body) > 0 {
 		body = bytes.NewReader(s.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, s.method, "http://"+u.addr+path, body)
+	target, err := upstreamURL(u.addr, path)
+	if err != nil {
+		s.log("router: route %q: %v → 502", r.name, err)
+		s.send(w, &reply{status: http.StatusBadGateway, body: []byte(err.Error())})
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, "http://"+u.addr, body)
 	if err != nil {
 		s.send(w, &reply{status: http.StatusBadRequest})
 		return
 	}
+	req.URL = target
 	req.Header = s.header
 	req.Host = host
 	req.ContentLength = int64(len(s.body))
