@@ -33,6 +33,8 @@ func TestOAuth2ProxyAuthorizer(t *testing.T) {
 	t.Run("4_logout", func(t *testing.T) { e.flowLogout(t) })
 	t.Run("5_machine_tokens", func(t *testing.T) { e.flowMachineTokens(t) })
 	t.Run("8_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
+	t.Run("9_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
+	t.Run("10_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
 }
 
 // TestCheckServerAuthorizer is flow 6: with authorizer: check-server, the
@@ -52,6 +54,8 @@ func TestCheckServerAuthorizer(t *testing.T) {
 	t.Run("6_logout", func(t *testing.T) { e.flowLogout(t) })
 	t.Run("6_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
 	t.Run("6_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
+	t.Run("6_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
+	t.Run("6_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
 	t.Run("6_spoofed_headers_removed", func(t *testing.T) {
 		b := e.browser(t)
 		anon := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", e.userHeader: "admin@example.com"})

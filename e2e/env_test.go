@@ -29,6 +29,8 @@ func loopbackAuthConfig(frontPort, dexPort int, iss *testissuer.Issuer, authoriz
 		"metadata":   map[string]any{"name": "e2e"},
 		"spec": map[string]any{
 			"publicURL": public,
+			// Dex's login pages, and the dashboard's assets (the public-path tricks).
+			"publicPaths": []any{"/dex/", staticPrefix},
 			"dex": map[string]any{
 				"issuerURL":       "http://" + hostPort(dexPort) + "/dex",
 				"clientSecretRef": map[string]any{"name": "e2e-dex-oauth2-client", "key": "client-secret"},
@@ -176,7 +178,7 @@ func (e *env) serveGateway(frontL net.Listener, registry map[string]string) {
 // echo is the dashboard stand-in: it answers 200 with what it received.
 func echo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "path": r.URL.Path, "headers": r.Header})
+	json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "path": r.URL.Path, "target": r.RequestURI, "headers": r.Header})
 }
 
 // startDex boots Dex with the emitted (merged) config.yaml of the

@@ -17,6 +17,8 @@ var spoofedIdentity = []string{
 	"X-Auth-Request-Email", "X-Auth-Request-User", "X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username",
 	"X-Forwarded-Email", "X-Forwarded-User", "X-Forwarded-Groups", "X-Forwarded-Preferred-Username", "Gap-Auth",
 	"x_auth_request_email", "x_forwarded_user",
+	// Not identity, but a path some frameworks route on (issue 22).
+	"X-Original-URL", "X-Rewrite-URL",
 }
 
 const spoofValue = "spoofed-admin@example.com"
