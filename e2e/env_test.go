@@ -90,6 +90,9 @@ type envOptions struct {
 	dashboard     http.Handler                                                                           // the echo when nil
 	frontListener func(net.Listener) net.Listener                                                        // wraps the front's listener (TLS)
 	specMods      []func(spec map[string]any)                                                            // change the AuthConfig before it is rendered
+	// pathNormalization sets the mesh config's pathNormalization (NONE,
+	// BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES) istiod generates with.
+	pathNormalization string
 }
 
 func (e *env) spec() map[string]any { return e.ac["spec"].(map[string]any) }

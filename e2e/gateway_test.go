@@ -81,6 +81,25 @@ func (e *env) newGateway(registry map[string]string) http.Handler {
 // istiodInput is what the cluster holds that istiod reads: every emitted
 // Istio object and Service (not the patches), the mesh ConfigMap with the
 // merged mesh config, and the stand-ins; and the gateway pod's labels.
+// meshConfig is the emitted mesh config, with the environment's
+// pathNormalization when it sets one (a cluster's own choice).
+func (e *env) meshConfig() string {
+	mesh := e.r.configMapKey(e.t, "istio-system", "istio", "mesh")
+	if e.opts.pathNormalization == "" {
+		return mesh
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(mesh), &m); err != nil {
+		e.t.Fatalf("the emitted mesh config: %v", err)
+	}
+	m["pathNormalization"] = map[string]any{"normalization": e.opts.pathNormalization}
+	b, err := yaml.Marshal(m)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(b)
+}
+
 func (e *env) istiodInput() ([]map[string]any, string) {
 	t := e.t
 	spec := e.spec()
@@ -96,7 +115,7 @@ func (e *env) istiodInput() ([]map[string]any, string) {
 	}
 	objs = append(objs, map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"namespace": "istio-system", "name": "istio"},
-		"data":     map[string]any{"mesh": e.r.configMapKey(t, "istio-system", "istio", "mesh")}})
+		"data":     map[string]any{"mesh": e.meshConfig()}})
 
 	// The dashboard's VirtualService with the emitted logout patches applied.
 	lo, _ := spec["logout"].(map[string]any)

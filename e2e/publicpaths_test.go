@@ -35,6 +35,21 @@ var pathTricks = []string{
 // plainPublic are plain paths under the public prefix: served without login.
 var plainPublic = []string{"/static/", "/static/app.css", "/static/js/main.js?v=..%2F1", "/static/a.b/c-d_e~f/"}
 
+// TestPublicPathsUnderEveryNormalization: the public-path tricks under
+// the mesh's other pathNormalization settings (the flows above run with
+// the emitted mesh config's), for both authorizers: the decision must not
+// depend on how the cluster normalises.
+func TestPublicPathsUnderEveryNormalization(t *testing.T) {
+	for _, norm := range []string{"NONE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"} {
+		for _, authorizer := range []string{"oauth2-proxy", "check-server"} {
+			t.Run(norm+"/"+authorizer, func(t *testing.T) {
+				e := newEnvWith(t, authorizer, envOptions{pathNormalization: norm})
+				e.flowPublicPathTricks(t)
+			})
+		}
+	}
+}
+
 // flowPublicPathTricks: without a verified identity a request reaches the
 // dashboard only on a plain path under a public prefix — checked on what
 // the dashboard received, for every trick and with every kind of credential
