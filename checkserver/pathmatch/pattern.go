@@ -20,10 +20,17 @@ func Pattern(prefixes []string) string {
 	return strings.Join(alts, "|")
 }
 
+// PrefixSchemaPattern is the pattern of a plain prefix that starts and
+// ends with "/" and holds none of the bytes in also: the AuthConfig CRD's
+// publicPaths items, so the API server refuses what the function does.
+func PrefixSchemaPattern(also string) string {
+	return "^/(?:" + segmentPattern(func(c byte) bool { return strings.IndexByte(also, c) < 0 }) + "/)+$"
+}
+
 // prefixPattern: the prefix literally, then plain segments on a segment
 // boundary (see Under), an optional trailing "/".
 func prefixPattern(p string) string {
-	seg := segmentPattern()
+	seg := segmentPattern(func(byte) bool { return true })
 	rest := "(?:" + seg + "(?:/" + seg + ")*/?)?"
 	if strings.HasSuffix(p, "/") {
 		return regexp.QuoteMeta(p) + rest
@@ -31,10 +38,11 @@ func prefixPattern(p string) string {
 	return regexp.QuoteMeta(p) + "(?:/" + rest + ")?"
 }
 
-// segmentPattern is one non-empty segment of plain bytes that is neither
-// "." nor "..": it holds a byte other than ".", or is three dots or more.
-func segmentPattern() string {
-	any, noDot := byteClass(func(c byte) bool { return c != '/' }), byteClass(func(c byte) bool { return c != '/' && c != '.' })
+// segmentPattern is one non-empty segment of plain bytes (that keep also
+// allows) that is neither "." nor "..": it holds a byte other than ".", or
+// is three dots or more.
+func segmentPattern(keep func(byte) bool) string {
+	any, noDot := byteClass(keep), byteClass(func(c byte) bool { return keep(c) && c != '.' })
 	return "(?:" + any + "*" + noDot + any + "*|\\.\\.\\.+)"
 }
 

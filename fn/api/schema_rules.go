@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"strings"
+
+	"meshauth.dev/meshauth/checkserver/pathmatch"
 )
 
 // The CRD's validation beyond types: patterns, list semantics and CEL rules
@@ -113,7 +115,7 @@ var patterns = map[string]string{
 	"spec.logout.virtualService.namespace":                       optional(dnsLabelRE.String()),
 	"spec.logout.virtualService.name":                            optional(dnsSubdomainRE.String()),
 	"spec.logout.paths[]":                                        `^/[^?#* ]*$`,
-	"spec.publicPaths[]":                                         `^/[^*?\[\]()^$\\|+{} ]*/$`,
+	"spec.publicPaths[]":                                         pathmatch.PrefixSchemaPattern(`*?[]()^$|+{}`),
 	"spec.checkServer.namespace":                                 optional(dnsLabelRE.String()),
 	"spec.dex.clientSecretRef.name":                              optional(dnsSubdomainRE.String()),
 	"spec.dex.clientSecretRef.key":                               optional(secretKeyRE.String()),
