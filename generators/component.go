@@ -54,6 +54,12 @@ type KustomizePatch struct {
 	Target Target
 	// Patch is a JSON6902 operation list or a strategic-merge patch, as YAML.
 	Patch string
+	// Replacement, in place of Patch, is a kustomize replacements entry, for
+	// an edit a JSON patch cannot express (every element of a list, which a
+	// fieldPath "*" reaches). Its source is Source, a local-config object
+	// the component lists as a resource and kustomize drops from its output.
+	Replacement *yaml.RNode
+	Source      *yaml.RNode
 	// ByName: the patch names its target (apiVersion, kind, metadata) and is emitted without a
 	// target selector, so kustomize fails when the target is missing instead of skipping it.
 	ByName bool

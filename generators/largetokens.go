@@ -60,10 +60,40 @@ func (p stripCookiePatch) Apply(obj *yaml.RNode) error {
 	return nil
 }
 
-// Kustomize cannot loop over routes it has not seen: the patch is the
-// Kubeflow doc's, on the first route.
+// Kustomize reaches every route through a replacement: "*" selects each
+// route and "[=cookie]" the cookie entry of its remove list, created where
+// missing and never doubled (a JSON patch could name only the first route).
 func (p stripCookiePatch) Kustomize() (KustomizePatch, error) {
-	text := "- op: add\n  path: /spec/http/0/headers\n  value:\n    request:\n      remove:\n      - cookie\n"
-	return KustomizePatch{Target: p.target, Patch: text,
-		Assumes: "removes the cookie on the first HTTP route only (a JSON patch cannot loop over routes it has not seen); put the VirtualService in the package and re-run the function to patch every route"}, nil
+	sel := Fields("group", group(p.target.APIVersion), "kind", p.target.Kind, "namespace", p.target.Namespace, "name", p.target.Name)
+	r, err := yaml.Parse(`source:
+  kind: ConfigMap
+  name: ` + largeTokensValues + `
+  fieldPath: data.cookie
+targets:
+- fieldPaths:
+  - spec.http.*.headers.request.remove.[=cookie]
+  options:
+    create: true
+`)
+	if err != nil {
+		return KustomizePatch{}, err
+	}
+	if err := r.PipeE(yaml.Lookup("targets", "0"), yaml.SetField("select", sel)); err != nil {
+		return KustomizePatch{}, err
+	}
+	src, err := yaml.Parse(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ` + largeTokensValues + `
+  annotations:
+    # kustomize drops it from the output: only the replacements read it.
+    config.kubernetes.io/local-config: "true"
+data:
+  cookie: cookie
+`)
+	return KustomizePatch{Target: p.target, Replacement: r, Source: src}, err
 }
+
+// largeTokensValues is the local-config ConfigMap the replacements copy
+// the header name from.
+const largeTokensValues = "meshauth-large-tokens-values"

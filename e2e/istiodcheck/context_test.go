@@ -107,6 +107,18 @@ func layout(t *testing.T, s api.Spec) []*yaml.RNode {
 		}
 		out = append(out, n)
 	}
+	// The gRPC backends whose routes drop the cookie (largeTokens): a
+	// VirtualService each on the gateway, as Kubeflow's metadata-grpc.
+	if lt := s.OIDC.LargeTokens; lt != nil {
+		for _, r := range lt.StripCookieRoutes {
+			vs, err := yaml.Parse("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata: {namespace: " + r.Namespace + ", name: " + r.Name +
+				"}\nspec:\n  gateways: [" + s.Gateway.Name + "]\n  hosts: ['*']\n  http:\n  - match: [{uri: {prefix: /" + r.Name + "/}}]\n    route: [{destination: {host: dashboard.kubeflow.svc.cluster.local}}]\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, vs)
+		}
+	}
 	return out
 }
 

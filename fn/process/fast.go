@@ -38,7 +38,9 @@ func (p Processor) Fast(in []byte, w io.Writer) (results fn.Results, ok, handled
 	var parsed fn.KubeObjects
 	for i, it := range l.items {
 		entries[i] = &entry{raw: it}
-		if it.canonical && it.kind != api.Kind {
+		// VirtualServices are read too: the logout route's target may be
+		// found among them (logoutTarget).
+		if it.canonical && it.kind != api.Kind && it.kind != "VirtualService" {
 			continue
 		}
 		o, err := decodeItem(it)
@@ -66,7 +68,9 @@ func (p Processor) Fast(in []byte, w io.Writer) (results fn.Results, ok, handled
 			}
 		}
 		s := &stream{entries: entries}
-		results, ok = pl.apply(s)
+		var applied fn.Results
+		applied, ok = pl.apply(s)
+		results = append(results, applied...)
 		entries = s.entries
 	}
 	if !ok {

@@ -3,6 +3,7 @@ package process
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
@@ -19,7 +20,17 @@ func componentFiles(c generators.Component, unseen []generators.Patch, dir, conf
 	var files []*yaml.RNode
 	var names []string
 	used := map[string]bool{}
-	for _, r := range c.Resources {
+	resources := c.Resources
+	for _, p := range unseen {
+		kp, err := p.Kustomize()
+		if err != nil {
+			return nil, nil, fmt.Errorf("component %s: %s: %w", c.Name, p.Target(), err)
+		}
+		if kp.Source != nil && !slices.ContainsFunc(resources, func(r *yaml.RNode) bool { return Identity(r) == Identity(kp.Source) }) {
+			resources = append(resources, kp.Source)
+		}
+	}
+	for _, r := range resources {
 		name := fileName(r)
 		if used[name] {
 			name = fileName(r, r.GetNamespace())
@@ -61,10 +72,17 @@ func kustomization(c generators.Component, resources []string, unseen []generato
 	var results fn.Results
 	if len(unseen) > 0 {
 		list := yaml.NewListRNode()
+		var replacements []*yaml.Node
 		for _, p := range unseen {
 			kp, err := p.Kustomize()
 			if err != nil {
 				return nil, nil, fmt.Errorf("component %s: %s: %w", c.Name, p.Target(), err)
+			}
+			if kp.Replacement != nil {
+				r := kp.Replacement.Copy()
+				r.YNode().HeadComment = p.Summary()
+				replacements = append(replacements, r.YNode())
+				continue
 			}
 			entry, err := patchEntry(kp)
 			if err != nil {
@@ -81,18 +99,89 @@ func kustomization(c generators.Component, resources []string, unseen []generato
 			}
 			list.YNode().Content = append(list.YNode().Content, entry.YNode())
 		}
-		if err := k.PipeE(yaml.SetField("patches", list)); err != nil {
+		if len(list.YNode().Content) > 0 {
+			if err := k.PipeE(yaml.SetField("patches", list)); err != nil {
+				return nil, nil, err
+			}
+		}
+		guards, err := targetGuards(unseen)
+		if err != nil {
 			return nil, nil, err
+		}
+		if guards != nil {
+			guards.YNode().Content = append(replacements, guards.YNode().Content...)
+		} else if len(replacements) > 0 {
+			guards = yaml.NewListRNode()
+			guards.YNode().Content = replacements
+		}
+		if guards != nil {
+			if err := k.PipeE(yaml.SetField("replacements", guards)); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	return k, results, nil
 }
 
-func patchEntry(kp generators.KustomizePatch) (*yaml.RNode, error) {
-	t := kp.Target
+// targetGuards makes kustomize fail when a patch's target is missing.
+// kustomize skips a patch whose target selector matches nothing, and exits
+// 0 without the change (the logout route, the cookie removal): a patch that
+// names its target (ByName) fails on its own, but only for the exact
+// apiVersion, and a VirtualService may be served as v1, v1beta1 or
+// v1alpha3. A replacement whose source selects the target by group, kind,
+// namespace and name fails the build when nothing is selected ("nothing
+// selected by VirtualService.[noVer].networking.istio.io/…") and, copying
+// the target's name onto itself, changes nothing.
+func targetGuards(patches []generators.Patch) (*yaml.RNode, error) {
+	list := yaml.NewListRNode()
+	seen := map[generators.Target]bool{}
+	for _, p := range patches {
+		kp, err := p.Kustomize()
+		if err != nil {
+			return nil, err
+		}
+		if kp.ByName || seen[kp.Target] {
+			continue
+		}
+		seen[kp.Target] = true
+		sel, err := selector(kp.Target)
+		if err != nil {
+			return nil, err
+		}
+		src := sel.Copy()
+		if err := src.PipeE(yaml.SetField("fieldPath", yaml.NewStringRNode("metadata.name"))); err != nil {
+			return nil, err
+		}
+		target := generators.Fields()
+		if err := target.PipeE(yaml.SetField("select", sel)); err != nil {
+			return nil, err
+		}
+		if err := target.PipeE(yaml.SetField("fieldPaths", yaml.NewListRNode("metadata.name"))); err != nil {
+			return nil, err
+		}
+		r := generators.Fields()
+		if err := r.PipeE(yaml.SetField("source", src)); err != nil {
+			return nil, err
+		}
+		targets := yaml.NewListRNode()
+		targets.YNode().Content = append(targets.YNode().Content, target.YNode())
+		if err := r.PipeE(yaml.SetField("targets", targets)); err != nil {
+			return nil, err
+		}
+		r.YNode().HeadComment = "fails the build when " + kp.Target.String() + " is missing, instead of skipping its patch"
+		list.YNode().Content = append(list.YNode().Content, r.YNode())
+	}
+	if len(list.YNode().Content) == 0 {
+		return nil, nil
+	}
+	return list, nil
+}
+
+// selector selects t by group, kind, namespace and name. The version is
+// left out: a VirtualService may be served as v1 or v1alpha3, and the patch
+// is the same.
+func selector(t generators.Target) (*yaml.RNode, error) {
 	target := yaml.NewMapRNode(nil)
-	// The version is left out: a VirtualService may be served as v1 or
-	// v1alpha3, and the patch is the same.
 	group, _ := resid.ParseGroupVersion(t.APIVersion)
 	for _, kv := range [][2]string{{"group", group}, {"kind", t.Kind}, {"namespace", t.Namespace}, {"name", t.Name}} {
 		if kv[1] == "" {
@@ -101,6 +190,14 @@ func patchEntry(kp generators.KustomizePatch) (*yaml.RNode, error) {
 		if err := target.PipeE(yaml.SetField(kv[0], yaml.NewStringRNode(kv[1]))); err != nil {
 			return nil, err
 		}
+	}
+	return target, nil
+}
+
+func patchEntry(kp generators.KustomizePatch) (*yaml.RNode, error) {
+	target, err := selector(kp.Target)
+	if err != nil {
+		return nil, err
 	}
 	e := yaml.NewMapRNode(nil)
 	if !kp.ByName {

@@ -2,6 +2,7 @@ package process
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 
@@ -31,17 +32,34 @@ var elsewhereFix = map[string]string{
 
 // missingTarget is the refusal for a patch whose target is not in the stream (resources mode)
 // or in the package (components mode).
-func missingTarget(c generators.Component, p generators.Patch, mode Mode) *fn.Result {
+// held lists what the stream holds of the target's kind, since a name
+// that differs (a renamed dashboard) is the likeliest cause.
+func missingTarget(c generators.Component, p generators.Patch, mode Mode, held []string) *fn.Result {
 	fix := "list the file that holds it under resources: of the kustomization and the function under transformers: (a function under generators: sees no resources)"
 	if mode == Components {
 		fix = "add it to the package and run the function again"
 	}
+	holds := fmt.Sprintf("The %s holds no %s", where(mode), p.Target().Kind)
+	if len(held) > maxHeld {
+		held = append(held[:maxHeld], fmt.Sprintf("and %d more", len(held)-maxHeld))
+	}
+	if len(held) > 0 {
+		holds = fmt.Sprintf("The %s holds %s %s", where(mode), p.Target().Kind, strings.Join(held, ", "))
+	}
 	return &fn.Result{
 		Severity: fn.Error,
-		Message: fmt.Sprintf("%s: %s is not in the %s, so it cannot be patched (%s); %s. Fix: %s%s",
-			c.Name, p.Target(), where(mode), p.Summary(), brokenWithout[c.Name], fix, elsewhereFix[c.Name]),
+		Message: fmt.Sprintf("%s: %s is not in the %s, so it cannot be patched (%s); %s. %s. Fix: %s%s%s",
+			c.Name, p.Target(), where(mode), p.Summary(), brokenWithout[c.Name], holds, fix, elsewhereFix[c.Name], renameFix[c.Name]),
 		ResourceRef: ref(p.Target()),
 	}
+}
+
+// maxHeld bounds the list of held objects a message names.
+const maxHeld = 8
+
+// renameFix is the way out when the object is there under another name.
+var renameFix = map[string]string{
+	"logout": "; or, when the dashboard's VirtualService has another name, set spec.logout.virtualService to it",
 }
 
 func where(mode Mode) string {

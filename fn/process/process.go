@@ -40,7 +40,9 @@ func (p Processor) process(rl *fn.ResourceList) (fn.Results, bool) {
 		return results, false
 	}
 	out := newStream(rl.Items)
-	if results, ok = pl.apply(out); !ok {
+	applied, ok := pl.apply(out)
+	results = append(results, applied...)
+	if !ok {
 		return results, false
 	}
 	rl.Items = out.objects()
@@ -80,11 +82,18 @@ func (p Processor) plan(fc *fn.KubeObject, items fn.KubeObjects) (*plan, fn.Resu
 	if len(results) > 0 {
 		return nil, results, false
 	}
+	var chosen fn.Results
+	if r := logoutTarget(&c, cfgObj, items); r != nil {
+		if r.Severity == fn.Error {
+			return nil, fn.Results{r}, false
+		}
+		chosen = append(chosen, r)
+	}
 	comps, err := generators.All(c)
 	if err != nil {
 		return nil, fn.Results{fn.GeneralResult("generating components: "+err.Error(), fn.Error)}, false
 	}
-	return &plan{mode: mode, dir: dir, cfg: cfgObj, c: c, comps: comps}, nil, true
+	return &plan{mode: mode, dir: dir, cfg: cfgObj, c: c, comps: comps}, chosen, true
 }
 
 // targets is the identities of the objects the plan may patch: the items

@@ -3,6 +3,7 @@ package process
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
@@ -121,7 +122,7 @@ func (s *stream) resources(comps []generators.Component) (fn.Results, error) {
 		}
 		results = append(results, res...)
 		for _, p := range unseen {
-			results = append(results, missingTarget(c, p, Resources))
+			results = append(results, missingTarget(c, p, Resources, s.held(p.Target())))
 		}
 	}
 	return results, nil
@@ -148,7 +149,7 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 		results = append(results, res...)
 		if inPackage && len(unseen) > 0 {
 			for _, p := range unseen {
-				results = append(results, missingTarget(c, p, Components))
+				results = append(results, missingTarget(c, p, Components, s.held(p.Target())))
 			}
 			continue
 		}
@@ -163,6 +164,25 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 		results = append(results, fn.GeneralResult(fmt.Sprintf("%s: wrote %s/ (%d resources, %d patches)", c.Name, path.Join(dir, c.Name), len(c.Resources), len(unseen)), fn.Info))
 	}
 	return results, nil
+}
+
+// held names the input's objects of t's group and kind, "namespace/name",
+// sorted (not what the function generated).
+func (s *stream) held(t generators.Target) []string {
+	prefix := identity(t.APIVersion, t.Kind, "", "")
+	prefix = strings.TrimSuffix(prefix, "||")
+	var out []string
+	for _, e := range s.entries {
+		if e.orig == nil && e.raw == nil {
+			continue
+		}
+		parts := strings.Split(e.identity(), "|")
+		if len(parts) == 4 && parts[0]+"|"+parts[1] == prefix {
+			out = append(out, parts[2]+"/"+parts[3])
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // path is the item's file in the package ("" for new items).
