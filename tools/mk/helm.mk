@@ -16,3 +16,13 @@ $(BIN)/helm: tools/helm/go.mod tools/helm/go.sum tools/helm/tools.go internal/ve
 	mv -f $@.tmp $@
 
 TEST_TARGETS += helm
+
+# The Helm output through real `helm template` of the vendored charts
+# (../shared/charts) and istiod's chart from the istio module: every golden
+# case through the output checks, against the kustomize components, and
+# oauth2-proxy's --config-test (e2e/helmcheck, docs/helm.md). `make unit`
+# runs it too, as part of `go test ./...`.
+helm-check: $(BIN)/helm $(BIN)/oauth2-proxy istio-crds ## the Helm output through real helm template of the upstream charts (e2e/helmcheck)
+	$(GO) test -count=1 ./e2e/helmcheck/
+
+TEST_TARGETS += helm-check
