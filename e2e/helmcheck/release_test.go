@@ -3,13 +3,8 @@ package helmcheck
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +16,7 @@ import (
 	"meshauth.dev/meshauth/fn/cli"
 	"meshauth.dev/meshauth/fn/helmvalues"
 	"meshauth.dev/meshauth/fn/outputcheck"
-	"meshauth.dev/meshauth/internal/versions"
+	"meshauth.dev/meshauth/internal/helmrelease"
 )
 
 const repo = "../.."
@@ -42,84 +37,32 @@ func binary(t testing.TB, name, target string) string {
 // chartsDir is the folder of the vendored upstream charts.
 func chartsDir(t testing.TB) string {
 	t.Helper()
-	d := os.Getenv("MESHAUTH_CHARTS")
-	if d == "" {
-		d = filepath.Join(repo, "..", "shared", "charts")
-	}
-	d, _ = filepath.Abs(d)
-	if _, err := os.Stat(filepath.Join(d, "oauth2-proxy", "Chart.yaml")); err != nil {
-		t.Fatalf("the vendored charts are not at %s (set MESHAUTH_CHARTS): %v", d, err)
+	d, err := helmrelease.ChartsDir(repo)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return d
 }
 
-// istiodChartDir is istiod's chart in the istio.io/istio module the
-// project pins (`make istio-crds` downloads it).
+// istiodChartDir is istiod's chart in the istio.io/istio module.
 func istiodChartDir(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	d, err := helmrelease.IstiodChart()
 	if err != nil {
-		t.Fatalf("go env GOMODCACHE: %v", err)
-	}
-	d := filepath.Join(strings.TrimSpace(string(out)), versions.IstioModule+"@"+versions.IstioModuleVersion,
-		"manifests", "charts", "istio-control", "istio-discovery")
-	if _, err := os.Stat(filepath.Join(d, "Chart.yaml")); err != nil {
-		t.Fatalf("istiod's chart is not in the module cache (%v): run `make istio-crds`", err)
+		t.Fatal(err)
 	}
 	return d
 }
 
-var o2pChart struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// oauth2ProxyChart is the vendored oauth2-proxy chart as Helm can template
-// it: Helm 4 (like 3) refuses a chart whose Chart.yaml declares a
-// dependency missing from charts/, even a disabled one (redis-ha,
-// condition redis-ha.enabled, off by default and not vendored). The copy
-// drops that one entry and Chart.lock; the templates and values are the
-// vendored ones, unmodified.
+// oauth2ProxyChart is the vendored chart without its missing redis-ha
+// dependency entry (helmrelease.OAuth2ProxyChart says why).
 func oauth2ProxyChart(t testing.TB) string {
 	t.Helper()
-	src := filepath.Join(chartsDir(t), "oauth2-proxy")
-	o2pChart.once.Do(func() {
-		dir, err := os.MkdirTemp("", "helmcheck-oauth2-proxy-chart-")
-		if err != nil {
-			o2pChart.err = err
-			return
-		}
-		o2pChart.dir = filepath.Join(dir, "oauth2-proxy")
-		if out, err := exec.Command("cp", "-r", src, o2pChart.dir).CombinedOutput(); err != nil {
-			o2pChart.err = fmt.Errorf("cp: %v: %s", err, out)
-			return
-		}
-		b, err := os.ReadFile(filepath.Join(src, "Chart.yaml"))
-		if err != nil {
-			o2pChart.err = err
-			return
-		}
-		n, err := yaml.Parse(string(b))
-		if err == nil {
-			err = n.PipeE(yaml.Clear("dependencies"))
-		}
-		text := ""
-		if err == nil {
-			text, err = n.String()
-		}
-		if err == nil {
-			err = os.WriteFile(filepath.Join(o2pChart.dir, "Chart.yaml"), []byte(text), 0o644)
-		}
-		if err == nil {
-			err = os.Remove(filepath.Join(o2pChart.dir, "Chart.lock"))
-		}
-		o2pChart.err = err
-	})
-	if o2pChart.err != nil {
-		t.Fatalf("copying the oauth2-proxy chart without its redis-ha dependency: %v", o2pChart.err)
+	d, err := helmrelease.OAuth2ProxyChart(chartsDir(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return o2pChart.dir
+	return d
 }
 
 // release is one AuthConfig installed through the charts, as `helm
@@ -178,14 +121,11 @@ func helmTemplate(t testing.TB, release, chart, ns, values string) ([]*yaml.RNod
 	helm := binary(t, "helm", "make helm")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, helm, "template", release, chart, "-n", ns, "-f", values)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
 	began := time.Now()
-	out, err := cmd.Output()
+	out, err := helmrelease.Template(ctx, helm, release, chart, ns, values)
 	took := time.Since(began)
 	if err != nil {
-		t.Fatalf("helm template %s %s -n %s -f %s: %v\n%s", release, chart, ns, values, err, stderr.String())
+		t.Fatal(err)
 	}
 	objs, err := outputcheck.Parse(out)
 	if err != nil {
@@ -250,29 +190,14 @@ func installRelease(t testing.TB, doc []byte, args ...string) *release {
 	return r
 }
 
-// dexConfigText is Dex's config.yaml as the chart renders it: in a Secret
-// (base64), named as the chart's Deployment mounts it.
+// dexConfigText is Dex's config.yaml as the chart renders it (in a Secret).
 func (r *release) dexConfigText(t testing.TB) string {
 	t.Helper()
-	dep := r.dexDeployment(t)
-	vols, _ := dep.Pipe(yaml.Lookup("spec", "template", "spec", "volumes"))
-	secretName := ""
-	for _, v := range vols.Content() {
-		vn := yaml.NewRNode(v)
-		if yaml.GetValue(vn.Field("name").Value) == "config" {
-			secretName = yaml.GetValue(lookupNode(vn, "secret", "secretName"))
-		}
-	}
-	sec := find(r.charts["dex"], "Secret", r.spec.Dex.Namespace, secretName)
-	if sec == nil {
-		t.Fatalf("the Dex chart mounts its config from Secret %q, which it did not render", secretName)
-	}
-	enc := yaml.GetValue(lookupNode(sec, "data", "config.yaml"))
-	b, err := base64.StdEncoding.DecodeString(enc)
+	text, err := helmrelease.DexConfig(r.charts["dex"])
 	if err != nil {
-		t.Fatalf("Secret %s data[config.yaml]: %v", secretName, err)
+		t.Fatal(err)
 	}
-	return string(b)
+	return text
 }
 
 // dexDeployment is the chart's one Dex Deployment.
@@ -288,14 +213,6 @@ func (r *release) dexDeployment(t testing.TB) *yaml.RNode {
 		t.Fatalf("the Dex chart rendered %d Deployments, want 1", len(deps))
 	}
 	return deps[0]
-}
-
-func lookupNode(n *yaml.RNode, path ...string) *yaml.RNode {
-	f, err := n.Pipe(yaml.Lookup(path...))
-	if err != nil || f == nil {
-		return yaml.NewScalarRNode("")
-	}
-	return f
 }
 
 // forChecks is the release as fn/outputcheck reads it. One translation: the
