@@ -26,3 +26,7 @@ helm-check: $(BIN)/helm $(BIN)/oauth2-proxy istio-crds ## the Helm output throug
 	$(GO) test -count=1 ./e2e/helmcheck/
 
 TEST_TARGETS += helm-check
+
+# e2e's TestHelmChartsLogin boots Dex and oauth2-proxy from the chart-rendered
+# configuration: the e2e target needs helm too.
+e2e: $(BIN)/helm istio-crds
