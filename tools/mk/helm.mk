@@ -30,3 +30,6 @@ TEST_TARGETS += helm-check
 # e2e's TestHelmChartsLogin boots Dex and oauth2-proxy from the chart-rendered
 # configuration: the e2e target needs helm too.
 e2e: $(BIN)/helm istio-crds
+
+# e2e/istiodcheck's TestHelmReleases runs the chart releases through istiod.
+istiod-check: $(BIN)/helm
