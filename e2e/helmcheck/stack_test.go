@@ -54,7 +54,7 @@ func sameStack(t *testing.T, r *release, c *components) {
 	chartDep := toMap(t, chartDepNode)
 	compPod, chartPod := podSpec(compDep), podSpec(chartDep)
 	compCtr, chartCtr := container(compPod, "oauth2-proxy"), container(chartPod, "oauth2-proxy")
-	deepEqual(t, "oauth2-proxy image", chartCtr["image"], compCtr["image"])
+	deepEqual(t, "oauth2-proxy image", normalImage(chartCtr["image"]), normalImage(compCtr["image"]))
 	deepEqual(t, "oauth2-proxy replicas", get(chartDep, "spec", "replicas"), get(compDep, "spec", "replicas"))
 	deepEqual(t, "oauth2-proxy env (Secret references)", envByName(chartCtr), envByName(compCtr))
 	deepEqual(t, "oauth2-proxy effective security context", effectiveSecurity(chartPod, chartCtr), effectiveSecurity(compPod, compCtr))
@@ -179,6 +179,9 @@ func sameStack(t *testing.T, r *release, c *components) {
 			t.Fatalf("the Dex chart rendered no Service %s/%s, which the issuer %s names", s.Dex.Namespace, host[0], s.Dex.IssuerURL)
 		}
 		port, _ := strconv.Atoi(u.Port())
+		if port == 0 {
+			port = map[string]int{"http": 80, "https": 443}[u.Scheme]
+		}
 		if sp := servicePort(t, svc, port); sp == nil {
 			t.Errorf("Dex's Service has no port %d (the issuer's)", port)
 		}
@@ -260,6 +263,20 @@ func testCA(t *testing.T) string {
 }
 
 // --- decoded-object helpers ---
+
+// normalImage is an image reference with Docker Hub's implicit parts
+// written out: the chart always writes a registry.
+func normalImage(v any) string {
+	s, _ := v.(string)
+	first, _, ok := strings.Cut(s, "/")
+	if !ok {
+		return "docker.io/library/" + s
+	}
+	if !strings.ContainsAny(first, ".:") && first != "localhost" {
+		return "docker.io/" + s
+	}
+	return s
+}
 
 func get(m map[string]any, path ...string) any {
 	var cur any = m

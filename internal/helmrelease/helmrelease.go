@@ -108,6 +108,9 @@ func OAuth2ProxyChart(chartsDir string) (string, error) {
 
 // Template runs `helm template RELEASE CHART -n NAMESPACE -f VALUES`.
 func Template(ctx context.Context, helm, release, chart, namespace, values string) ([]byte, error) {
+	if strings.Contains(values, ",") {
+		return nil, fmt.Errorf("helm -f splits its argument at commas: the values path %q cannot contain one", values)
+	}
 	cmd := exec.CommandContext(ctx, helm, "template", release, chart, "-n", namespace, "-f", values)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
