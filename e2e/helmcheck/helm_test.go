@@ -99,6 +99,20 @@ func checkRelease(t *testing.T, r *release) {
 	if rev, ok := strings.CutPrefix(s.Istio.Istiod.Deployment, "istiod-"); ok {
 		meshCM += "-" + rev
 	}
+	// The secrets rule: no chart makes a Secret of its own values, except
+	// Dex's config (which holds secretEnv references only, checked by the
+	// output checks' Dex schema and TestEveryCaseRendersDeterministicallyWithoutSecrets).
+	for chart, objs := range r.charts {
+		for _, o := range objs {
+			if o.GetKind() != "Secret" {
+				continue
+			}
+			if chart == "dex" && strings.Contains(o.MustString(), "config.yaml:") && len(o.GetDataMap()) == 1 {
+				continue
+			}
+			t.Errorf("the %s chart renders Secret %s/%s: values must only reference Secrets", chart, o.GetNamespace(), o.GetName())
+		}
+	}
 	for _, want := range []struct {
 		chart, kind, ns, name string
 	}{
