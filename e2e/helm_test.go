@@ -162,3 +162,21 @@ func renderThroughCharts(t testing.TB, ctx context.Context, ac map[string]any) (
 	}
 	return r, nil
 }
+
+// TestHelmChartsCheckServer is flow 6 on the Helm install: the check-server
+// of meshauth-extras.yaml in front of oauth2-proxy and Dex started from the
+// chart-rendered configuration, the gateway on the istiod chart's mesh.
+func TestHelmChartsCheckServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: skipped in -short mode")
+	}
+	if _, err := os.Stat(binPath("helm")); err != nil {
+		t.Fatalf("e2e needs %s: run `make helm` first (CI does, before the tests)", binPath("helm"))
+	}
+	e := newEnvWith(t, "check-server", envOptions{render: renderThroughCharts})
+	t.Run("6_session_delegated", func(t *testing.T) { e.flowLogin(t) })
+	t.Run("6_no_session", func(t *testing.T) { e.flowNoSession(t) })
+	t.Run("6_logout", func(t *testing.T) { e.flowLogout(t) })
+	t.Run("6_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
+	t.Run("6_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
+}
