@@ -33,3 +33,6 @@ e2e: $(BIN)/helm istio-crds
 
 # e2e/istiodcheck's TestHelmReleases runs the chart releases through istiod.
 istiod-check: $(BIN)/helm
+
+# e2e/apiservercheck's TestDryRunHelmReleases dry-runs the chart releases.
+kubeapi-tests: $(BIN)/helm
