@@ -5,10 +5,11 @@ import "testing"
 // moreAuthConfigs are layouts no golden case has, the way hidden checks
 // bring their own: each goes through the same release checks.
 var moreAuthConfigs = map[string]string{
-	"one replica and an image from Docker Hub": `
+	"one replica and an image from Docker Hub and template braces in a route": `
   oauth2Proxy:
     replicas: 1
-    image: oauth2-proxy/oauth2-proxy:v7.15.3`,
+    image: oauth2-proxy/oauth2-proxy:v7.15.3
+    apiRoutes: ['^/api/v[0-9]{1,2}/', '^/tpl/{{ .Values }}/']`,
 	"revisioned istiod elsewhere and the gateway renamed": `
   gateway:
     namespace: ingress
