@@ -141,6 +141,9 @@ func Render(c api.AuthConfig, o Options) (Output, error) {
 	istiod := b.istiod(o.IstiodValues)
 	extras := b.extras(comps)
 	routes := b.routes(comps)
+	if len(b.problems) == 0 {
+		b.check(comps, dex, istiod, extras)
+	}
 	refused = append(refused, b.problems...)
 	if len(refused) > 0 {
 		sort.SliceStable(refused, func(i, j int) bool { return refused[i].Where < refused[j].Where })

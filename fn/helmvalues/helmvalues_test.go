@@ -134,6 +134,10 @@ func TestRefusals(t *testing.T) {
 			[]string{"dex chart: config.connectors[0].config.clientSecret: holds a literal secret", "dex chart: config.staticPasswords[0].hash: holds a literal secret"}},
 		{"config secret not created", c, Options{DexValues: []byte("configSecret:\n  create: false\n  name: mine\nconfig: {}\n")}, []string{"dex chart: configSecret.create: is false"}},
 		{"a conflicting fullnameOverride", c, Options{DexValues: []byte("fullnameOverride: my-dex\nconfig: {issuer: x}\n")}, []string{"dex chart: fullnameOverride: your values set my-dex, but the issuer http://dex.auth.svc.cluster.local:5556/dex names Service dex"}},
+		{"a misspelled key and an unknown connector in the user's Dex config", c, Options{DexValues: []byte("config:\n  issuer: http://dex.auth.svc.cluster.local:5556/dex\n  storage: {type: memory}\n  web: {http: 0.0.0.0:5556}\n  enablePaswordDB: true\n  connectors:\n  - {type: githubb, id: gh, name: GitHub}\n")},
+			[]string{"dex chart: config.enablePaswordDB: unknown field"}},
+		{"a misspelled mesh key in the user's istiod values", c, Options{IstiodValues: []byte("meshConfig:\n  accessLogFil: /dev/stdout\n")},
+			[]string{"istiod chart: meshConfig"}},
 		{"Dex values without Dex", load(t, minimal+"  oidc:\n    provider: keycloak\n    issuerURL: https://kc.example.com/realms/x\n"), Options{DexValues: []byte("config: {}\n")}, []string{"--dex-values: the AuthConfig has no spec.dex"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
