@@ -37,6 +37,7 @@ func (b *builder) dex(comp generators.Component, user []byte) *yaml.RNode {
 
 	v := yaml.NewMapRNode(nil)
 	baseline := len(user) == 0
+	b.dexBaseline = baseline
 	if !baseline {
 		u, err := yaml.Parse(string(user))
 		if err != nil || u.YNode().Kind != yaml.MappingNode {

@@ -177,6 +177,8 @@ type builder struct {
 	c        api.AuthConfig
 	out      *Output
 	problems []Problem
+	// dexBaseline: Dex's config is the Kubeflow one (no --dex-values).
+	dexBaseline bool
 }
 
 func (b *builder) refuse(where, msg string) { b.problems = append(b.problems, Problem{where, msg}) }

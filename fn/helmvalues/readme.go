@@ -34,12 +34,12 @@ func (b *builder) readme(v map[string]string, dex, routes bool) string {
 	line := func(file, cmd string, note ...string) {
 		fmt.Fprintf(&w, "- `%s` → `%s`%s\n", file, cmd, strings.Join(note, ""))
 	}
-	line(IstiodValuesFile, fmt.Sprintf("helm upgrade --install istiod istio/istiod --version %s -n %s -f %s", helmVersionArg(v["istiod"]), s.Istio.Istiod.Namespace, IstiodValuesFile))
-	line(ExtrasFile, "kubectl apply --server-side -f "+ExtrasFile, " (no chart carries these: the AuthorizationPolicies, RequestAuthentications, the header-stripping EnvoyFilter"+map[bool]string{true: ", check-server", false: ""}[s.Authorizer == "check-server"]+", oauth2-proxy's Namespace)")
+	line(IstiodValuesFile, fmt.Sprintf("helm upgrade --install istiod istio/istiod --version %s -n %s --create-namespace -f %s", helmVersionArg(v["istiod"]), s.Istio.Istiod.Namespace, IstiodValuesFile))
+	line(ExtrasFile, "kubectl apply --server-side -f "+ExtrasFile, " (after Istio's CRDs, which the istio/base chart installs; no chart carries these: the AuthorizationPolicies, RequestAuthentications, the header-stripping EnvoyFilter"+map[bool]string{true: ", check-server", false: ""}[s.Authorizer == "check-server"]+", oauth2-proxy's Namespace)")
 	if dex {
-		line(DexValuesFile, fmt.Sprintf("helm upgrade --install dex dex/dex --version %s -n %s -f %s", helmVersionArg(v["dex"]), s.Dex.Namespace, DexValuesFile))
+		line(DexValuesFile, fmt.Sprintf("helm upgrade --install dex dex/dex --version %s -n %s --create-namespace -f %s", helmVersionArg(v["dex"]), s.Dex.Namespace, DexValuesFile))
 	}
-	line(OAuth2ProxyValuesFile, fmt.Sprintf("helm upgrade --install oauth2-proxy oauth2-proxy/oauth2-proxy --version %s -n %s -f %s", helmVersionArg(v["oauth2-proxy"]), s.OAuth2Proxy.Namespace, OAuth2ProxyValuesFile))
+	line(OAuth2ProxyValuesFile, fmt.Sprintf("helm upgrade --install oauth2-proxy oauth2-proxy/oauth2-proxy --version %s -n %s --create-namespace -f %s", helmVersionArg(v["oauth2-proxy"]), s.OAuth2Proxy.Namespace, OAuth2ProxyValuesFile))
 	if routes {
 		fmt.Fprintf(&w, "- `%s/kustomization.yaml` → no `helm upgrade`: a kustomize Component; list `%s` under `components:` of the kustomization that holds %s\n", RoutesDir, RoutesDir, s.Logout.VirtualService.Namespace+"/"+s.Logout.VirtualService.Name)
 	}
@@ -51,6 +51,9 @@ func (b *builder) readme(v map[string]string, dex, routes bool) string {
 	fmt.Fprintf(&w, "- `%s/%s` key `%s`: the cookie secret (16, 24 or 32 bytes)\n", p.Namespace, p.CookieSecretRef.Name, p.CookieSecretRef.Key)
 	if dex {
 		fmt.Fprintf(&w, "- `%s/%s` key `%s`: the same client secret, for Dex\n", s.Dex.Namespace, s.Dex.ClientSecretRef.Name, s.Dex.ClientSecretRef.Key)
+		if b.dexBaseline {
+			fmt.Fprintf(&w, "- `%s/dex-passwords` key `DEX_USER_PASSWORD` and `%s/dex-oidc-client` keys `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`: what the Kubeflow Dex config (used without `--dex-values`) reads, as kubeflow/manifests ships them\n", s.Dex.Namespace, s.Dex.Namespace)
+		}
 		for _, c := range s.Dex.Clients {
 			if c.SecretRef != nil {
 				fmt.Fprintf(&w, "- `%s/%s` key `%s`: client %s\n", s.Dex.Namespace, c.SecretRef.Name, c.SecretRef.Key, c.ID)
