@@ -9,7 +9,9 @@ package helmrelease
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -66,44 +68,77 @@ var o2p struct {
 // redis-ha (condition redis-ha.enabled, off by default), which is not
 // vendored. A copy in the temp folder drops that one Chart.yaml entry and
 // Chart.lock; the templates and values are the vendored ones, unmodified.
-// One copy per process.
+// The copy is named by a hash of the vendored files, so test processes
+// share it and a changed chart gets a new one.
 func OAuth2ProxyChart(chartsDir string) (string, error) {
 	o2p.once.Do(func() {
-		src := filepath.Join(chartsDir, "oauth2-proxy")
-		dir, err := os.MkdirTemp("", "meshauth-oauth2-proxy-chart-")
-		if err != nil {
-			o2p.err = err
-			return
-		}
-		o2p.dir = filepath.Join(dir, "oauth2-proxy")
-		if out, err := exec.Command("cp", "-r", src, o2p.dir).CombinedOutput(); err != nil {
-			o2p.err = fmt.Errorf("cp: %v: %s", err, out)
-			return
-		}
-		b, err := os.ReadFile(filepath.Join(src, "Chart.yaml"))
-		if err != nil {
-			o2p.err = err
-			return
-		}
-		n, err := yaml.Parse(string(b))
-		if err == nil {
-			err = n.PipeE(yaml.Clear("dependencies"))
-		}
-		text := ""
-		if err == nil {
-			text, err = n.String()
-		}
-		if err == nil {
-			err = os.WriteFile(filepath.Join(o2p.dir, "Chart.yaml"), []byte(text), 0o644)
-		}
-		if err == nil {
-			err = os.Remove(filepath.Join(o2p.dir, "Chart.lock"))
-		}
-		if err != nil {
-			o2p.err = fmt.Errorf("copying the oauth2-proxy chart without its redis-ha dependency: %w", err)
+		o2p.dir, o2p.err = copyWithoutDependencies(filepath.Join(chartsDir, "oauth2-proxy"))
+		if o2p.err != nil {
+			o2p.err = fmt.Errorf("copying the oauth2-proxy chart without its redis-ha dependency: %w", o2p.err)
 		}
 	})
 	return o2p.dir, o2p.err
+}
+
+func copyWithoutDependencies(src string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(src, p)
+		fmt.Fprintf(h, "%s\x00%d\x00", rel, len(b))
+		h.Write(b)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	final := filepath.Join(os.TempDir(), "meshauth-chart-oauth2-proxy-"+hex.EncodeToString(h.Sum(nil))[:16], "oauth2-proxy")
+	if _, err := os.Stat(filepath.Join(final, "Chart.yaml")); err == nil {
+		return final, nil
+	}
+	tmp, err := os.MkdirTemp("", "meshauth-chart-tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "oauth2-proxy")
+	if out, err := exec.Command("cp", "-r", src, dir).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("cp: %v: %s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(src, "Chart.yaml"))
+	if err != nil {
+		return "", err
+	}
+	n, err := yaml.Parse(string(b))
+	if err != nil {
+		return "", err
+	}
+	if err := n.PipeE(yaml.Clear("dependencies")); err != nil {
+		return "", err
+	}
+	text, err := n.String()
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte(text), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.Remove(filepath.Join(dir, "Chart.lock")); err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return "", err
+	}
+	// Another process may have won the race: its copy is the same.
+	if err := os.Rename(dir, final); err != nil {
+		if _, serr := os.Stat(filepath.Join(final, "Chart.yaml")); serr != nil {
+			return "", err
+		}
+	}
+	return final, nil
 }
 
 // Template runs `helm template RELEASE CHART -n NAMESPACE -f VALUES`.
