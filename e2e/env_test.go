@@ -90,6 +90,7 @@ type envOptions struct {
 	dashboard     http.Handler                                                                           // the echo when nil
 	frontListener func(net.Listener) net.Listener                                                        // wraps the front's listener (TLS)
 	specMods      []func(spec map[string]any)                                                            // change the AuthConfig before it is rendered
+	render        func(t testing.TB, ctx context.Context, ac map[string]any) (*rendered, error)          // renderAuthConfig when nil (helm_test.go: through the charts)
 	// pathNormalization sets the mesh config's pathNormalization (NONE,
 	// BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES) istiod generates with.
 	pathNormalization string
@@ -132,7 +133,11 @@ func newEnvWith(t *testing.T, authorizer string, opts envOptions) *env {
 	e.issuerURL = e.spec()["dex"].(map[string]any)["issuerURL"].(string)
 	e.readIntent()
 
-	r, err := renderAuthConfig(t, ctx, e.ac)
+	render := renderAuthConfig
+	if opts.render != nil {
+		render = opts.render
+	}
+	r, err := render(t, ctx, e.ac)
 	if err != nil {
 		t.Fatalf("the loopback AuthConfig does not render: %v", err)
 	}

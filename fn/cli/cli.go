@@ -30,6 +30,8 @@ const usage = `authconfig-fn: one AuthConfig in, the Istio + oauth2-proxy + Dex 
   authconfig-fn                       KRM function: ResourceList on stdin (kpt, kustomize)
   authconfig-fn render [-f FILE] [-o DIR]
                                       write the components (embedded default when no -f)
+  authconfig-fn render [-f FILE] --helm DIR [--dex-values FILE] [--istiod-values FILE]
+                                      write values for the oauth2-proxy, Dex and istiod charts
   authconfig-fn validate -f FILE      check an AuthConfig, print every problem
   authconfig-fn schema                print the AuthConfig CRD (OpenAPI v3 schema)
 `

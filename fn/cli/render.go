@@ -20,12 +20,16 @@ func render(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flags("render", stderr)
 	file := fs.String("f", "", "AuthConfig file (- for stdin); the embedded Kubeflow default when empty")
 	out := fs.String("o", "components", "folder to write the components into")
+	helm := addHelmFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
 	doc, err := readConfig(*file, stdin)
 	if err != nil {
 		return err
+	}
+	if *helm.dir != "" {
+		return renderHelm(helm, doc, stdout, stderr)
 	}
 	files, results, err := Render(doc)
 	report(stderr, results)

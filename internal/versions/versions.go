@@ -37,6 +37,23 @@ const (
 	IstioModule        = "istio.io/istio"
 	IstioModuleVersion = "v0.0.0-20260827124520-eed52ebb66ad"
 
+	// Helm is the helm CLI the Helm-output tests run (`helm template`
+	// only: no cluster), built from HelmModule by tools/helm.
+	Helm       = "v4.3.2"
+	HelmModule = "helm.sh/helm/v4"
+
+	// The upstream charts `authconfig-fn render --helm` writes values for:
+	// the only versions it accepts (any other is an error, not a guess).
+	// The oauth2-proxy and Dex charts are vendored unmodified in
+	// ../shared/charts; istiod's chart is manifests/charts/istio-control/
+	// istio-discovery of istio.io/istio at IstioModuleVersion, whose
+	// Chart.yaml says 1.0.0 (istio's release builder stamps the release
+	// version; the tree is the 1.31 line, IstioChartLine).
+	OAuth2ProxyChart = "10.7.0" // app 7.15.3 = OAuth2Proxy
+	DexChart         = "0.24.0" // app 2.44.0; the values set image.tag = Dex
+	IstiodChart      = "1.0.0"
+	IstioChartLine   = "1.31"
+
 	// OAuth2ProxyImage and DexImage are the images the function emits by default.
 	OAuth2ProxyImage = "quay.io/oauth2-proxy/oauth2-proxy:" + OAuth2Proxy
 	DexImage         = "ghcr.io/dexidp/dex:" + Dex

@@ -57,6 +57,7 @@ func TestWrapperModulesPinTheseVersions(t *testing.T) {
 		{"kube-apiserver/go.mod", KubeAPIServerModule, KubeAPIServer},
 		{"etcd/go.mod", EtcdModule, Etcd},
 		{"../e2e/istiod/go.mod", IstioModule, IstioModuleVersion},
+		{"helm/go.mod", HelmModule, Helm},
 	} {
 		got := requires(t, filepath.Join(root, c.gomod))[c.module]
 		if got != c.version {
