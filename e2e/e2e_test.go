@@ -229,6 +229,12 @@ func (e *env) flowMachineTokens(t *testing.T) {
 	const sub = "system:serviceaccount:e2e:robot"
 	machine := func(claims map[string]any) map[string]any { return e.issuer.Fresh(10*time.Minute, claims) }
 	good := e.issuer.Token(t, machine(map[string]any{"sub": sub, "aud": "e2e-machines"}))
+	t.Run("email_verified_true", func(t *testing.T) {
+		got := bearer(e.issuer.Token(t, machine(map[string]any{"sub": sub, "aud": "e2e-machines", "email_verified": true})))
+		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != sub {
+			t.Errorf("machine token with email_verified: true = %d %.300s, want 200 with %s", got.status, got.body, sub)
+		}
+	})
 	t.Run("machine_issuer", func(t *testing.T) {
 		got := bearer(good)
 		if got.status != 200 || dashboardSaw(t, got).Get(e.userHeader) != sub {
@@ -253,6 +259,9 @@ func (e *env) flowMachineTokens(t *testing.T) {
 		"foreign_key":      testissuer.Sign(t, testissuer.Foreign(t, e.issuer.Signer), machine(map[string]any{"sub": sub, "aud": "e2e-machines"}), nil),
 		"unknown_issuer":   e.issuer.Token(t, machine(map[string]any{"iss": "http://127.0.0.1:1/not-trusted", "sub": sub, "aud": "e2e-machines"})),
 		"garbage":          "not-a-jwt",
+		// issue 25: refused on the bearer path as oauth2-proxy refuses the login.
+		"email_unverified":        e.issuer.Token(t, machine(map[string]any{"sub": sub, "aud": "e2e-machines", "email_verified": false})),
+		"email_unverified_string": e.issuer.Token(t, machine(map[string]any{"sub": sub, "aud": "e2e-machines", "email_verified": "false"})),
 	} {
 		t.Run("refuses_"+name, func(t *testing.T) {
 			got := bearer(tok)

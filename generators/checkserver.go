@@ -79,6 +79,9 @@ func CheckServerConfig(s api.Spec) config.Config {
 		UserClaim:   h.User.Claim,
 		GroupsClaim: h.Groups.Claim,
 		Required:    true,
+		// The same refusal as the cookie path (oauth2-proxy) and the
+		// gateway's DENY rule (generators/istio.go).
+		RequireVerifiedEmail: requireVerifiedEmail(s),
 	}
 	if s.Dex != nil {
 		login.JWKSURI = strings.TrimSuffix(s.Dex.IssuerURL, "/") + "/keys"
@@ -88,13 +91,14 @@ func CheckServerConfig(s api.Spec) config.Config {
 	cfg.Issuers = append(cfg.Issuers, login)
 	for _, m := range s.MachineIssuers {
 		is := config.Issuer{
-			Issuer:      m.Issuer,
-			JWKSURI:     m.JWKSURI,
-			Discovery:   m.JWKSURI == "",
-			AllowHTTP:   strings.HasPrefix(m.Issuer, "http://") || strings.HasPrefix(m.JWKSURI, "http://"),
-			Audiences:   m.Audiences,
-			UserClaim:   m.UserClaim,
-			GroupsClaim: h.Groups.Claim,
+			Issuer:               m.Issuer,
+			JWKSURI:              m.JWKSURI,
+			Discovery:            m.JWKSURI == "",
+			AllowHTTP:            strings.HasPrefix(m.Issuer, "http://") || strings.HasPrefix(m.JWKSURI, "http://"),
+			Audiences:            m.Audiences,
+			UserClaim:            m.UserClaim,
+			GroupsClaim:          h.Groups.Claim,
+			RequireVerifiedEmail: requireVerifiedEmail(s),
 		}
 		if api.InClusterAPIServer(m.Issuer) {
 			// The cluster's own issuer serves its keys behind the cluster CA

@@ -27,6 +27,8 @@ var wellKnownIdentityHeaders = []string{
 	// Not identity, but a path some frameworks route on instead of the
 	// request line's: a client must not choose it behind the checks.
 	"x-original-url", "x-rewrite-url",
+	// What jwt_authn copies for the DENY rule (generators/istio.go).
+	emailVerifiedClaimHeader,
 }
 
 // identityHeaderFilter removes every identity-named header a client sends,

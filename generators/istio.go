@@ -52,11 +52,11 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 		out.add(istioObject("security.istio.io/v1", "AuthorizationPolicy", gw.Namespace, "istio-ingressgateway-require-jwt", &security.AuthorizationPolicy{
 			Selector: selector,
 			Action:   security.AuthorizationPolicy_DENY,
-			Rules: []*security.Rule{{
+			Rules: append([]*security.Rule{{
 				From: []*security.Rule_From{{Source: &security.Source{NotRequestPrincipals: []string{"*"}}}},
 				To:   []*security.Rule_To{{Operation: &security.Operation{NotPaths: oauth2ProxyNotPaths}}},
 				When: notPublic(s),
-			}},
+			}}, unverifiedEmailRule(s)...),
 		}))
 		for _, ra := range requestAuthentications(s) {
 			out.add(istioObject("security.istio.io/v1", "RequestAuthentication", gw.Namespace, ra.name, &security.RequestAuthentication{
@@ -161,10 +161,10 @@ func requestAuthentications(s api.Spec) []requestAuthentication {
 			// Istio ignores an Authorization header without this prefix,
 			// treating the request as anonymous.
 			FromHeaders: []*security.JWTHeader{{Name: "Authorization", Prefix: "Bearer "}},
-			OutputClaimToHeaders: []*security.ClaimToHeader{
+			OutputClaimToHeaders: append([]*security.ClaimToHeader{
 				{Header: h.User.Header, Claim: userClaim},
 				{Header: h.Groups.Header, Claim: h.Groups.Claim},
-			},
+			}, emailVerifiedHeader(s)...),
 		}
 	}
 	login := "oidc-jwt"
@@ -186,4 +186,34 @@ func requestAuthentications(s api.Spec) []requestAuthentication {
 // accepts: oauth2-proxy's and the extra ones the AuthConfig lists.
 func LoginAudiences(s api.Spec) []string {
 	return append([]string{s.OAuth2Proxy.ClientID}, s.OIDC.Audiences...)
+}
+
+// emailVerifiedClaimHeader carries a verified token's email_verified claim
+// from jwt_authn to the DENY rule: Istio's request.auth.claims matches
+// strings only, and the claim is a boolean; claim_to_headers renders both
+// forms as "false". jwt_authn drops a client's copy before verifying, and
+// the identity-header filter removes it first thing.
+const emailVerifiedClaimHeader = "x-meshauth-email-verified"
+
+// requireVerifiedEmail: a token saying email_verified: false is refused on
+// the bearer path as oauth2-proxy refuses it at login, unless the
+// AuthConfig admits unverified emails.
+func requireVerifiedEmail(s api.Spec) bool {
+	return s.OIDC.AllowUnverifiedEmail == nil || !*s.OIDC.AllowUnverifiedEmail
+}
+
+func emailVerifiedHeader(s api.Spec) []*security.ClaimToHeader {
+	if !requireVerifiedEmail(s) {
+		return nil
+	}
+	return []*security.ClaimToHeader{{Header: emailVerifiedClaimHeader, Claim: "email_verified"}}
+}
+
+// unverifiedEmailRule is the DENY rule for a verified token that says its
+// email is not.
+func unverifiedEmailRule(s api.Spec) []*security.Rule {
+	if !requireVerifiedEmail(s) {
+		return nil
+	}
+	return []*security.Rule{{When: []*security.Condition{{Key: "request.headers[" + emailVerifiedClaimHeader + "]", Values: []string{"false"}}}}}
 }

@@ -75,6 +75,10 @@ type Issuer struct {
 	GroupsClaim string `json:"groupsClaim,omitempty"`
 	// Required issuers must have keys loaded before /readyz reports ready.
 	Required bool `json:"required,omitempty"`
+	// RequireVerifiedEmail refuses a token whose email_verified claim is
+	// false (the boolean, or the string some IdPs send), as oauth2-proxy
+	// refuses such a login; a token without the claim passes.
+	RequireVerifiedEmail bool `json:"requireVerifiedEmail,omitempty"`
 }
 
 // Kubernetes groups the in-cluster integrations.

@@ -56,6 +56,19 @@ func (c claims) numericDate(name string) (time.Time, bool, error) {
 	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
 }
 
+// unverifiedEmail: email_verified is false, as a boolean or a string
+// (Cognito and others send "false"), the way Envoy's claim_to_headers
+// renders both ("false") for the gateway's DENY rule.
+func (c claims) unverifiedEmail() bool {
+	switch v := c["email_verified"].(type) {
+	case bool:
+		return !v
+	case string:
+		return v == "false"
+	}
+	return false
+}
+
 // audiences reads aud as RFC 7519 §4.1.3 allows: a string or an array of strings.
 func (c claims) audiences() ([]string, bool) {
 	switch a := c["aud"].(type) {
@@ -116,6 +129,9 @@ func (c claims) identity(ic config.Issuer, auds map[string]bool, now time.Time, 
 	user, ok := c[ic.UserClaim].(string)
 	if !ok || user == "" {
 		return authn.Identity{}, authn.Invalid("user claim missing or not a string")
+	}
+	if ic.RequireVerifiedEmail && c.unverifiedEmail() {
+		return authn.Identity{}, authn.Invalid("email_verified is false")
 	}
 	var groups []string
 	switch g := c[ic.GroupsClaim].(type) {

@@ -467,6 +467,15 @@ func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
 	if !found {
 		e.fail("%s: no policy refusing requests without a verified request principal", at)
 	}
+	// A verified token saying email_verified: false (jwt_authn's copy of the
+	// claim) is refused unless the AuthConfig admits unverified emails.
+	unverified := false
+	for _, p := range r.GetRules().GetPolicies() {
+		unverified = unverified || strings.Contains(policyJSON(p), `{"header":{"name":"x-meshauth-email-verified","stringMatch":{"exact":"false"`)
+	}
+	if want := e.s.OIDC.AllowUnverifiedEmail == nil || !*e.s.OIDC.AllowUnverifiedEmail; unverified != want {
+		e.fail("%s: a rule refusing email_verified false = %v, want %v", at, unverified, want)
+	}
 }
 
 func policyJSON(p *rbacv3.Policy) string {

@@ -79,7 +79,8 @@ func (r *run) checkOneIdentity() {
 				continue
 			}
 			for i, c := range jr.rule.GetOutputClaimToHeaders() {
-				if c.GetClaim() != p.userClaim && c.GetClaim() != p.groupsClaim {
+				// email_verified is a flag for the DENY rule, not an id.
+				if c.GetClaim() != p.userClaim && c.GetClaim() != p.groupsClaim && c.GetClaim() != "email_verified" {
 					r.add(jr.obj, jr.field+".outputClaimToHeaders["+strconv.Itoa(i)+"].claim", strconv.Quote(c.GetClaim())+" for header "+strconv.Quote(c.GetHeader())+", but oauth2-proxy identifies the user by "+strconv.Quote(p.userClaim)+" and groups by "+strconv.Quote(p.groupsClaim)+": one person would get two ids")
 				}
 			}
