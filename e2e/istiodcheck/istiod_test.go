@@ -27,6 +27,9 @@ func TestGoldenCases(t *testing.T) {
 		}
 		for _, mode := range []string{"components", "resources"} {
 			t.Run(filepath.Base(dir)+"/"+mode, func(t *testing.T) {
+				if c.Spec.Gateway.GatewayAPI() {
+					t.Skip("spec.gateway.api: gateway-api: istiod-xds does not feed Gateway API objects to the Gateway controller yet (issue 23)")
+				}
 				rl := readResourceList(t, filepath.Join(dir, mode+".golden.yaml"))
 				if refused(rl) {
 					t.Skip("the function refuses this case (see the golden results)")

@@ -57,6 +57,8 @@ func TestWrapperModulesPinTheseVersions(t *testing.T) {
 		{"kube-apiserver/go.mod", KubeAPIServerModule, KubeAPIServer},
 		{"etcd/go.mod", EtcdModule, Etcd},
 		{"../e2e/istiod/go.mod", IstioModule, IstioModuleVersion},
+		{"../e2e/istiod/go.mod", GatewayAPIModule, GatewayAPIModuleVersion},
+		{"../go.mod", GatewayAPIModule, GatewayAPIModuleVersion},
 	} {
 		got := requires(t, filepath.Join(root, c.gomod))[c.module]
 		if got != c.version {
