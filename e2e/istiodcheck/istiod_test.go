@@ -58,6 +58,9 @@ func TestOverlays(t *testing.T) {
 			if !ok {
 				t.Fatal("the overlay's AuthConfig is invalid")
 			}
+			if c.Spec.Gateway.GatewayAPI() {
+				t.Skip("spec.gateway.api: gateway-api: istiod-xds does not feed Gateway API objects to the Gateway controller yet (issue 23)")
+			}
 			stream := build(t, dir, "--enable-alpha-plugins", "--enable-exec")
 			verify(t, withContext(t, stream, c.Spec), c)
 		})
