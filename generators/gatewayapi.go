@@ -35,7 +35,13 @@ func forGatewayAPI(classic, gatewayAPI func(api.AuthConfig) (*Component, error))
 	}
 }
 
-// httpRoute is an HTTPRoute on the publicURL host, attached to the Gateway.
+// httpRoute is an HTTPRoute attached to the Gateway. Like the classic
+// VirtualServices (hosts "*") it names no hostnames: it serves every hostname
+// the Gateway's listeners accept, in the same virtual host as the apps'
+// hostname-less routes. Istio builds one virtual host per hostname and Envoy
+// picks the most specific, so a route naming the publicURL host would be the
+// only one served there (the dashboard's "/" would 404), and an app route
+// naming it would hide these (refused in fn/process).
 func httpRoute(s api.Spec, namespace, name string, rules ...gwv1.HTTPRouteRule) (*yaml.RNode, error) {
 	gw := s.Gateway
 	route := &gwv1.HTTPRoute{
@@ -48,8 +54,7 @@ func httpRoute(s api.Spec, namespace, name string, rules ...gwv1.HTTPRouteRule) 
 				Namespace: new(gwv1.Namespace(gw.Namespace)),
 				Name:      gwv1.ObjectName(gw.GatewayName()),
 			}}},
-			Hostnames: []gwv1.Hostname{gwv1.Hostname(s.URLs().Public.Hostname())},
-			Rules:     rules,
+			Rules: rules,
 		},
 	}
 	n, err := fromTyped(route)

@@ -39,7 +39,7 @@ const istioGatewayController = "istio.io/gateway-controller"
 // gatewayStreamKinds are the kinds the checks read (by kind alone: the fast
 // path decodes these items too).
 var gatewayStreamKinds = map[string]bool{
-	"Gateway": true, "GatewayClass": true, "Service": true, "Namespace": true, "Deployment": true, "VirtualService": true,
+	"Gateway": true, "GatewayClass": true, "Service": true, "Namespace": true, "Deployment": true, "VirtualService": true, "HTTPRoute": true,
 }
 
 // gatewayStream is what the checks read of the stream, decoded once.
@@ -50,6 +50,7 @@ type gatewayStream struct {
 	namespaces     map[string]map[string]string // name -> labels
 	deployments    []*appsv1.Deployment
 	virtualService []virtualServiceRoutes
+	httpRoutes     []*gwv1.HTTPRoute // the stream's own, not the ones meshauth emits
 }
 
 type virtualServiceRoutes struct {
@@ -92,6 +93,7 @@ func gatewayAPIRefusals(s *stream, comps []generators.Component, c api.AuthConfi
 			out = append(out, checkAdmitted(gw, r, host, gs)...)
 		}
 		out = append(out, checkManualGateway(gw, gs)...)
+		out = append(out, checkRouteHostnames(gw, gs, host)...)
 	}
 	out = append(out, checkVirtualServices(gs, host, g.Name, routes)...)
 	return out, nil
@@ -134,6 +136,10 @@ func readGatewayStream(s *stream, comps []generators.Component) (*gatewayStream,
 			v := &appsv1.Deployment{}
 			err = decode(n, v)
 			gs.deployments = append(gs.deployments, v)
+		case generators.GatewayAPIGroup + "/HTTPRoute":
+			v := &gwv1.HTTPRoute{}
+			err = decode(n, v)
+			gs.httpRoutes = append(gs.httpRoutes, v)
 		case "networking.istio.io/VirtualService":
 			v := virtualServiceRoutes{namespace: n.GetNamespace(), name: n.GetName()}
 			err = decode(n, &v)
@@ -332,4 +338,58 @@ func checkVirtualServices(gs *gatewayStream, host, gateway string, routes []*gwv
 		}
 	}
 	return out
+}
+
+// checkRouteHostnames: meshauth's HTTPRoutes name no hostname (as the classic
+// VirtualServices serve "*"), so they land in the virtual host of each
+// listener's hostname. Istio gives a hostname an HTTPRoute names a virtual
+// host of its own, and Envoy picks the most specific: an app route on the
+// Gateway naming the publicURL host (on a listener whose hostname is not that
+// host) takes the host away from /oauth2/, /dex/ and the logout paths.
+func checkRouteHostnames(gw *gwv1.Gateway, gs *gatewayStream, host string) fn.Results {
+	listenerHost := map[string]bool{}
+	for _, l := range gw.Spec.Listeners {
+		if l.Hostname != nil {
+			listenerHost[strings.ToLower(string(*l.Hostname))] = true
+		}
+	}
+	var out fn.Results
+	for _, r := range gs.httpRoutes {
+		if !attachedTo(r, gw) {
+			continue
+		}
+		for _, h := range r.Spec.Hostnames {
+			if !hostMatches(string(h), host) || listenerHost[strings.ToLower(string(h))] {
+				continue
+			}
+			out = append(out, &fn.Result{Severity: fn.Error,
+				ResourceRef: &fn.ResourceRef{APIVersion: generators.GatewayAPIGroup + "/v1", Kind: "HTTPRoute", Namespace: r.Namespace, Name: r.Name},
+				Field:       &fn.Field{Path: "spec.hostnames"},
+				Message: fmt.Sprintf("HTTPRoute %s/%s on Gateway %s/%s names hostname %s, which covers the publicURL host %s: Istio serves that host from a virtual host holding only the routes that name it, so meshauth's HTTPRoutes (/oauth2/, /dex/, the logout paths; they name no hostname, like the classic VirtualServices' \"*\") would not be served there and login would answer 404; remove spec.hostnames from it, or give the Gateway a listener with hostname %s",
+					r.Namespace, r.Name, gw.Namespace, gw.Name, h, host, h)})
+			break
+		}
+	}
+	return out
+}
+
+// attachedTo reports whether the route names the Gateway among its parents.
+func attachedTo(r *gwv1.HTTPRoute, gw *gwv1.Gateway) bool {
+	for _, p := range r.Spec.ParentRefs {
+		ns := r.Namespace
+		if p.Namespace != nil {
+			ns = string(*p.Namespace)
+		}
+		group, kind := generators.GatewayAPIGroup, "Gateway"
+		if p.Group != nil {
+			group = string(*p.Group)
+		}
+		if p.Kind != nil {
+			kind = string(*p.Kind)
+		}
+		if group == generators.GatewayAPIGroup && kind == "Gateway" && ns == gw.Namespace && string(p.Name) == gw.Name {
+			return true
+		}
+	}
+	return false
 }

@@ -65,6 +65,13 @@ func TestGatewayAPIRefusals(t *testing.T) {
 		"a VirtualService for the host on a classic gateway": {items: gatewayWith("istio", all) +
 			"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: app, namespace: kubeflow}\nspec: {gateways: [kubeflow/kubeflow-gateway], hosts: [kubeflow.example.com], http: [{route: [{destination: {host: app}}]}]}\n",
 			want: "VirtualService kubeflow/app routes host kubeflow.example.com through gateway kubeflow/kubeflow-gateway"},
+		"an app route naming the publicURL host": {items: gatewayWith("istio", all) +
+			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: kubeflow}\nspec: {parentRefs: [{name: kubeflow-gateway, namespace: istio-system}], hostnames: [kubeflow.example.com], rules: [{backendRefs: [{name: app, port: 80}]}]}\n",
+			want: "HTTPRoute kubeflow/app on Gateway istio-system/kubeflow-gateway names hostname kubeflow.example.com, which covers the publicURL host"},
+		"an app route naming the listener's own hostname": {items: gatewayWith("istio", all+"\nhostname: kubeflow.example.com") +
+			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: kubeflow}\nspec: {parentRefs: [{name: kubeflow-gateway, namespace: istio-system}], hostnames: [kubeflow.example.com], rules: [{backendRefs: [{name: app, port: 80}]}]}\n"},
+		"an app route on another Gateway": {items: gatewayWith("istio", all) +
+			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: kubeflow}\nspec: {parentRefs: [{name: other, namespace: istio-system}], hostnames: [kubeflow.example.com], rules: [{backendRefs: [{name: app, port: 80}]}]}\n"},
 		"a mesh-only VirtualService": {items: gatewayWith("istio", all) +
 			"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: app, namespace: kubeflow}\nspec: {hosts: ['*'], http: [{route: [{destination: {host: app}}]}]}\n"},
 		"a VirtualService for another host": {items: gatewayWith("istio", all) +
