@@ -261,3 +261,7 @@ func targetGateway(obj *yaml.RNode, gw api.Gateway) (*yaml.RNode, error) {
 	spec["targetRefs"] = []any{map[string]any{"group": GatewayAPIGroup, "kind": "Gateway", "name": gw.GatewayName()}}
 	return fromMap(m)
 }
+
+// IdentityHeaderFilterName is the HTTP filter the identity-header EnvoyFilter
+// inserts first on the gateway, for the checks of the generated xDS.
+const IdentityHeaderFilterName = identityHeaderFilterName

@@ -22,6 +22,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
+	"meshauth.dev/meshauth/generators"
 )
 
 // Filter names as istiod writes them into the HTTP connection manager.
@@ -208,11 +209,15 @@ func (e *expectation) checkFilters(h hcm) {
 			pos["jwt_authn"] = i
 		case fRouter:
 			pos["router"] = i
+		case generators.IdentityHeaderFilterName:
+			pos["headers"] = i
 		}
 	}
-	order := []string{"shadow", "ext_authz", "router"}
+	// The identity-header filter first: a client-sent identity header must not reach ext_authz,
+	// the RBAC rules or jwt_authn (which would otherwise see it before stripping its own).
+	order := []string{"headers", "shadow", "ext_authz", "router"}
 	if e.s.Authorizer == api.AuthorizerOAuth2Proxy {
-		order = []string{"shadow", "ext_authz", "jwt_authn", "deny", "router"}
+		order = []string{"headers", "shadow", "ext_authz", "jwt_authn", "deny", "router"}
 	}
 	last := -1
 	for _, k := range order {
@@ -494,12 +499,26 @@ func (e *expectation) checkRoutes(g *generated) {
 		wantRedirect := "/oauth2/sign_out?rd=" + url.QueryEscape(e.s.Logout.AfterLogoutURL)
 		for _, p := range e.s.Logout.Paths {
 			r := firstMatch(vh, p)
-			if r.GetRedirect().GetPathRedirect() != wantRedirect {
+			rd := r.GetRedirect()
+			if rd.GetPathRedirect() != wantRedirect {
 				e.fail("%s: %s goes to %s, want a redirect to %s", at, p, describe(r), wantRedirect)
+				continue
+			}
+			// 302: a browser caches a 301 and would skip the gateway on the next logout.
+			if rd.GetResponseCode() != routev3.RedirectAction_FOUND {
+				e.fail("%s: %s redirects with %s, want FOUND (302)", at, p, rd.GetResponseCode())
+			}
+			if e.s.Gateway.GatewayAPI() && (rd.GetSchemeRedirect() != u.Scheme || rd.GetHostRedirect() != u.Hostname()) {
+				e.fail("%s: %s redirects to scheme %q host %q, want the publicURL's %q %q", at, p, rd.GetSchemeRedirect(), rd.GetHostRedirect(), u.Scheme, u.Hostname())
 			}
 		}
 		if r := firstMatch(vh, "/oauth2/start"); r.GetRoute().GetCluster() != e.oauth2Proxy {
 			e.fail("%s: /oauth2/start goes to %s, want cluster %s", at, describe(r), e.oauth2Proxy)
+		}
+		// The apps' catch-all (the dashboard's /) is still served on the host: meshauth's routes
+		// must not take the host's virtual host for themselves.
+		if r := firstMatch(vh, "/"); r.GetRoute().GetCluster() == "" {
+			e.fail("%s: / goes to %s, want the apps' catch-all route (a cluster)", at, describe(r))
 		}
 	}
 	if !found {

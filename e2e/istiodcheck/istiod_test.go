@@ -27,9 +27,6 @@ func TestGoldenCases(t *testing.T) {
 		}
 		for _, mode := range []string{"components", "resources"} {
 			t.Run(filepath.Base(dir)+"/"+mode, func(t *testing.T) {
-				if c.Spec.Gateway.GatewayAPI() {
-					t.Skip("spec.gateway.api: gateway-api: istiod-xds does not feed Gateway API objects to the Gateway controller yet (issue 23)")
-				}
 				rl := readResourceList(t, filepath.Join(dir, mode+".golden.yaml"))
 				if refused(rl) {
 					t.Skip("the function refuses this case (see the golden results)")
@@ -57,9 +54,6 @@ func TestOverlays(t *testing.T) {
 			c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
 			if !ok {
 				t.Fatal("the overlay's AuthConfig is invalid")
-			}
-			if c.Spec.Gateway.GatewayAPI() {
-				t.Skip("spec.gateway.api: gateway-api: istiod-xds does not feed Gateway API objects to the Gateway controller yet (issue 23)")
 			}
 			stream := build(t, dir, "--enable-alpha-plugins", "--enable-exec")
 			verify(t, withContext(t, stream, c.Spec), c)

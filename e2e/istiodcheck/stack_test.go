@@ -34,8 +34,13 @@ func loadAuthConfig(t *testing.T, file string) (api.AuthConfig, bool) {
 // message and failed expectation; warnings go to the test log.
 func problems(t *testing.T, stream []*yaml.RNode, c api.AuthConfig) []string {
 	t.Helper()
+	return problemsFor(t, stream, c, gatewayOf(t, stream, c.Spec))
+}
+
+// problemsFor is problems for a given gateway pod.
+func problemsFor(t *testing.T, stream []*yaml.RNode, c api.AuthConfig, gw gatewayProxy) []string {
+	t.Helper()
 	s := c.Spec
-	gw := gatewayOf(t, stream, s)
 	start := time.Now()
 	g := runIstiod(t, toYAML(t, stream), gw, [2]string{s.Istio.Mesh.ConfigMap.Namespace, s.Istio.Mesh.ConfigMap.Name}, s.Istio.Mesh.Key)
 	t.Logf("istiod: %d objects -> %d listeners, %d routes, %d clusters in %s", len(stream), len(g.Listeners), len(g.Routes), len(g.Clusters), time.Since(start).Round(10*time.Millisecond))

@@ -1,0 +1,260 @@
+package istiodcheck
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"meshauth.dev/meshauth/fn/api"
+	"meshauth.dev/meshauth/generators"
+)
+
+// isClassicIngress: the corpus objects of the classic Istio ingress — its gateway Deployment and
+// Service, the networking.istio.io Gateway and the VirtualServices bound to it.
+func isClassicIngress(n *yaml.RNode) bool {
+	switch {
+	case n.GetNamespace() == "istio-system" && strings.HasPrefix(n.GetName(), "istio-ingressgateway") && (n.GetKind() == "Deployment" || n.GetKind() == "Service"):
+		return true
+	case strings.HasPrefix(n.GetApiVersion(), "networking.istio.io/") && (n.GetKind() == "Gateway" || n.GetKind() == "VirtualService"):
+		return true
+	}
+	return false
+}
+
+// gatewayAPILayout is what a platform on a Kubernetes Gateway holds besides the rendered stack:
+// the class-istio Gateway the AuthConfig names (HTTP :80, routes from every namespace; a Gateway
+// in the stream replaces it) and the central dashboard's catch-all as an HTTPRoute on it, as the
+// migration in docs/gateway-api.md converts it.
+func gatewayAPILayout(t *testing.T, s api.Spec) []*yaml.RNode {
+	t.Helper()
+	g := s.Gateway
+	parent := fmt.Sprintf("{group: %s, kind: Gateway, namespace: %s, name: %s}", generators.GatewayAPIGroup, g.Namespace, g.GatewayName())
+	text := fmt.Sprintf(`apiVersion: %[1]s/v1
+kind: Gateway
+metadata: {name: %[2]s, namespace: %[3]s}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+---
+apiVersion: %[1]s/v1
+kind: HTTPRoute
+metadata: {name: centraldashboard, namespace: kubeflow}
+spec:
+  parentRefs: [%[4]s]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /}}]
+    backendRefs: [{group: "", kind: Service, name: centraldashboard, port: 80, weight: 1}]
+`, generators.GatewayAPIGroup, g.GatewayName(), g.Namespace, parent)
+	nodes, err := kio.FromBytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes
+}
+
+// autoDeployed is what Istio's deployment controller makes for a class-istio Gateway without
+// addresses, which the fake discovery server does not run: the Service <gateway>-istio (every
+// listener's port, targetPort written out — the fake clientset applies no defaults, and a port
+// without it listens on 0) and the gateway Deployment with the pod labels Istio gives it. The
+// Gateway is the one in the stream (or the layout's).
+func autoDeployed(t *testing.T, stream []*yaml.RNode, s api.Spec) []*yaml.RNode {
+	t.Helper()
+	g := s.Gateway
+	name := g.GatewayName()
+	var gw *yaml.RNode
+	for _, n := range stream {
+		if n.GetKind() == "Gateway" && strings.HasPrefix(n.GetApiVersion(), generators.GatewayAPIGroup+"/") && n.GetName() == name && n.GetNamespace() == g.Namespace {
+			gw = n
+		}
+		if n.GetKind() == "Service" && n.GetName() == name+"-istio" && n.GetNamespace() == g.Namespace {
+			return nil // deployed by hand, or by the test
+		}
+	}
+	if gw == nil {
+		t.Fatalf("no Gateway %s in the stream or the layout", g.Name)
+	}
+	listeners, _ := gw.Pipe(yaml.Lookup("spec", "listeners"))
+	els, _ := listeners.Elements()
+	var ports []string
+	var secrets []*yaml.RNode
+	seen := map[string]bool{}
+	for _, l := range els {
+		secrets = append(secrets, listenerCertificates(t, l, g.Namespace)...)
+		port := yaml.GetValue(l.Field("port").Value)
+		if !seen[port] {
+			seen[port] = true
+			ports = append(ports, fmt.Sprintf("  - {name: %s-%s, port: %s, targetPort: %s, protocol: TCP}", strings.ToLower(yaml.GetValue(l.Field("protocol").Value)), port, port, port))
+		}
+	}
+	labels := fmt.Sprintf("{%s: %s, gateway.networking.k8s.io/gateway-class-name: istio, gateway.istio.io/managed: istio.io-gateway-controller, service.istio.io/canonical-name: %s-istio}", api.GatewayNameLabel, name, name)
+	text := fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: %[1]s-istio, namespace: %[2]s, labels: %[3]s}
+spec:
+  type: ClusterIP
+  selector: {%[4]s: %[1]s}
+  ports:
+%[5]s
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[1]s-istio, namespace: %[2]s}
+spec:
+  selector: {matchLabels: {%[4]s: %[1]s}}
+  template:
+    metadata: {labels: %[3]s}
+    spec: {containers: [{name: istio-proxy, image: auto}]}
+`, name, g.Namespace, labels, api.GatewayNameLabel, strings.Join(ports, "\n"))
+	nodes, err := kio.FromBytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(nodes, secrets...)
+}
+
+// listenerCertificates are the TLS Secrets an HTTPS listener's certificateRefs name, with a
+// self-signed certificate for its hostname: the platform's certificates, which istiod needs to
+// see (it drops an HTTPS listener whose Secret is missing).
+func listenerCertificates(t *testing.T, l *yaml.RNode, gwNamespace string) []*yaml.RNode {
+	t.Helper()
+	refs, _ := l.Pipe(yaml.Lookup("tls", "certificateRefs"))
+	if refs == nil {
+		return nil
+	}
+	host := "*.example.com"
+	if h := l.Field("hostname"); h != nil {
+		host = yaml.GetValue(h.Value)
+	}
+	certPEM, keyPEM := selfSigned(t, host)
+	els, _ := refs.Elements()
+	var out []*yaml.RNode
+	for _, r := range els {
+		ns := gwNamespace
+		if n := r.Field("namespace"); n != nil {
+			ns = yaml.GetValue(n.Value)
+		}
+		secret := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\ntype: kubernetes.io/tls\ndata: {tls.crt: %s, tls.key: %s}\n",
+			yaml.GetValue(r.Field("name").Value), ns, base64.StdEncoding.EncodeToString(certPEM), base64.StdEncoding.EncodeToString(keyPEM))
+		n, err := yaml.Parse(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func selfSigned(t *testing.T, host string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k})
+}
+
+// TestGatewayAPIMutations: on a Kubernetes Gateway, each way the policies or routes can silently
+// miss the gateway must be caught by the istiod check (the function refuses what it can see of
+// these; this proves the check itself would notice). The stack is overlays/gateway-api's build.
+func TestGatewayAPIMutations(t *testing.T) {
+	istiodBin(t)
+	tool(t, "authconfig-fn")
+	dir := filepath.Join(repoRoot(t), "overlays", "gateway-api")
+	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
+	if !ok || !c.Spec.Gateway.GatewayAPI() {
+		t.Fatal("overlays/gateway-api must be a valid AuthConfig with gateway.api: gateway-api")
+	}
+	built := build(t, dir, "--enable-alpha-plugins", "--enable-exec")
+	base := func(t *testing.T) []*yaml.RNode {
+		var copied []*yaml.RNode
+		for _, n := range built {
+			copied = append(copied, n.Copy())
+		}
+		return withContext(t, copied, c.Spec)
+	}
+	g := c.Spec.Gateway
+	custom := func(n *yaml.RNode) bool {
+		a, _ := n.Pipe(yaml.Lookup("spec", "action"))
+		return n.GetKind() == "AuthorizationPolicy" && a != nil && yaml.GetValue(a) == "CUSTOM"
+	}
+	must := func(t *testing.T, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	manualLabels := map[string]string{"app": "manual-gateway"}
+	mutations := []struct {
+		name   string
+		match  func(*yaml.RNode) bool
+		mutate func(*testing.T, *yaml.RNode)
+		proxy  map[string]string // the gateway pod's labels after the mutation; nil = unchanged
+	}{
+		{"the CUSTOM policy by selector (the classic one) instead of targetRefs", custom, func(t *testing.T, n *yaml.RNode) {
+			must(t, n.PipeE(yaml.Lookup("spec"), yaml.Clear("targetRefs")))
+			sel := map[string]string{"app": "istio-ingressgateway"}
+			must(t, n.PipeE(yaml.LookupCreate(yaml.MappingNode, "spec", "selector"), yaml.SetField("matchLabels", yaml.NewMapRNode(&sel))))
+		}, nil},
+		{"the CUSTOM policy in another namespace than the Gateway", custom, func(t *testing.T, n *yaml.RNode) {
+			must(t, n.SetNamespace("kubeflow"))
+		}, nil},
+		{"gateway pods deployed by hand without the gateway-name label", func(n *yaml.RNode) bool {
+			return n.GetKind() == "Service" && n.GetName() == g.GatewayName()+"-istio" && n.GetNamespace() == g.Namespace
+		}, func(t *testing.T, n *yaml.RNode) {
+			must(t, n.PipeE(yaml.Lookup("spec"), yaml.SetField("selector", yaml.NewMapRNode(&manualLabels))))
+		}, manualLabels},
+		{"a listener that does not admit the routes' namespaces", func(n *yaml.RNode) bool {
+			return n.GetKind() == "Gateway" && strings.HasPrefix(n.GetApiVersion(), generators.GatewayAPIGroup+"/") && n.GetName() == g.GatewayName()
+		}, func(t *testing.T, n *yaml.RNode) {
+			must(t, n.PipeE(yaml.Lookup("spec", "listeners", "[name=http]", "allowedRoutes", "namespaces"), yaml.SetField("from", yaml.NewStringRNode("Same"))))
+		}, nil},
+	}
+	t.Run("unmutated", func(t *testing.T) { verify(t, base(t), c) })
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			stream := base(t)
+			hit := 0
+			for _, n := range stream {
+				if m.match(n) {
+					m.mutate(t, n)
+					hit++
+				}
+			}
+			if hit != 1 {
+				t.Fatalf("the mutation applies to %d objects, want 1", hit)
+			}
+			gw := gatewayOf(t, base(t), c.Spec)
+			if m.proxy != nil {
+				gw.labels = m.proxy
+			}
+			p := problemsFor(t, stream, c, gw)
+			if len(p) == 0 {
+				t.Fatal("the istiod check did not catch the mutation")
+			}
+			t.Logf("caught: %s", strings.Join(p, "\n  "))
+		})
+	}
+}
