@@ -10,15 +10,19 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
+	"meshauth.dev/meshauth/fn/process"
 	"meshauth.dev/meshauth/generators"
 )
 
@@ -257,4 +261,73 @@ func TestGatewayAPIMutations(t *testing.T) {
 			t.Logf("caught: %s", strings.Join(p, "\n  "))
 		})
 	}
+}
+
+// TestGoldenCasesInGatewayAPIMode: every golden case's AuthConfig, moved to a Kubernetes Gateway
+// as docs/gateway-api.md's migration says (gateway.api: gateway-api, no classic selector, no
+// logout VirtualService), renders in components mode and passes istiod on that Gateway — or is
+// refused by the AuthConfig's rules with a field path and a reason (a field that only acts on
+// VirtualServices).
+func TestGoldenCasesInGatewayAPIMode(t *testing.T) {
+	istiodBin(t)
+	tool(t, "kustomize")
+	dirs, _ := filepath.Glob(filepath.Join(repoRoot(t), "testdata", "cases", "*"))
+	for _, dir := range dirs {
+		file := filepath.Join(dir, "authconfig.yaml")
+		if _, ok := loadAuthConfig(t, file); !ok {
+			continue // invalid in any mode
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			doc := readFile(t, file)
+			var m map[string]any
+			if err := sigsyaml.Unmarshal(doc, &m); err != nil {
+				t.Fatal(err)
+			}
+			spec := m["spec"].(map[string]any)
+			gw, _ := spec["gateway"].(map[string]any)
+			if gw == nil {
+				gw = map[string]any{}
+			}
+			gw["api"] = api.GatewayAPI
+			delete(gw, "selector")
+			spec["gateway"] = gw
+			if l, ok := spec["logout"].(map[string]any); ok {
+				delete(l, "virtualService")
+			}
+			moved, err := sigsyaml.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, errs := api.Load(moved)
+			if len(errs) > 0 {
+				for _, e := range errs {
+					if e.Path == "" || !strings.Contains(e.Message, "gateway-api") {
+						t.Errorf("refused without a gateway-api reason: %v", e)
+					}
+				}
+				t.Skipf("refused in gateway-api mode: %v", errs)
+			}
+			cfg, err := fn.ParseKubeObject(moved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rl := &fn.ResourceList{FunctionConfig: cfg}
+			if _, err := (process.Processor{Mode: process.Components}).Process(rl); err != nil {
+				t.Fatal(err)
+			}
+			if refused(rl) {
+				t.Fatalf("the function refuses it: %v", rl.Results)
+			}
+			verify(t, componentsStream(t, rl, c), c)
+		})
+	}
+}
+
+func readFile(t *testing.T, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
