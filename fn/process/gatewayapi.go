@@ -40,6 +40,7 @@ const istioGatewayController = "istio.io/gateway-controller"
 // path decodes these items too).
 var gatewayStreamKinds = map[string]bool{
 	"Gateway": true, "GatewayClass": true, "Service": true, "Namespace": true, "Deployment": true, "VirtualService": true, "HTTPRoute": true,
+	"AuthorizationPolicy": true, "ConfigMap": true,
 }
 
 // gatewayStream is what the checks read of the stream, decoded once.
@@ -51,6 +52,30 @@ type gatewayStream struct {
 	deployments    []*appsv1.Deployment
 	virtualService []virtualServiceRoutes
 	httpRoutes     []*gwv1.HTTPRoute // the stream's own, not the ones meshauth emits
+	policies       []authorizationPolicy
+	rootNamespace  string // the mesh config's rootNamespace, when the mesh ConfigMap is in the stream
+}
+
+// authorizationPolicy is what checkDenyAll reads of an AuthorizationPolicy.
+type authorizationPolicy struct {
+	namespace, name string
+	Spec            struct {
+		Selector *struct {
+			MatchLabels map[string]string `json:"matchLabels"`
+		} `json:"selector"`
+		TargetRefs []struct {
+			Group string `json:"group"`
+			Kind  string `json:"kind"`
+			Name  string `json:"name"`
+		} `json:"targetRefs"`
+		TargetRef *struct {
+			Group string `json:"group"`
+			Kind  string `json:"kind"`
+			Name  string `json:"name"`
+		} `json:"targetRef"`
+		Action string           `json:"action"`
+		Rules  []map[string]any `json:"rules"`
+	} `json:"spec"`
 }
 
 type virtualServiceRoutes struct {
@@ -64,7 +89,7 @@ type virtualServiceRoutes struct {
 // gatewayAPIRefusals checks the stream against the Gateway the AuthConfig
 // names; it returns error results (nothing is to be written) and warnings.
 func gatewayAPIRefusals(s *stream, comps []generators.Component, c api.AuthConfig, mode Mode) (fn.Results, error) {
-	gs, err := readGatewayStream(s, comps)
+	gs, err := readGatewayStream(s, comps, c.Spec.Istio.Mesh)
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +120,16 @@ func gatewayAPIRefusals(s *stream, comps []generators.Component, c api.AuthConfi
 		out = append(out, checkManualGateway(gw, gs)...)
 		out = append(out, checkRouteHostnames(gw, gs, host)...)
 	}
+	root := gs.rootNamespace
+	if root == "" {
+		root = c.Spec.Istio.Istiod.Namespace // istiod's default root namespace is its own
+	}
+	out = append(out, checkDenyAll(gs, g, root)...)
 	out = append(out, checkVirtualServices(gs, host, g.Name, routes)...)
 	return out, nil
 }
 
-func readGatewayStream(s *stream, comps []generators.Component) (*gatewayStream, error) {
+func readGatewayStream(s *stream, comps []generators.Component, mesh api.Mesh) (*gatewayStream, error) {
 	gs := &gatewayStream{gateways: map[string]*gwv1.Gateway{}, classes: map[string]*gwv1.GatewayClass{},
 		services: map[string]*corev1.Service{}, namespaces: map[string]map[string]string{}}
 	nodes := []*yaml.RNode{}
@@ -140,6 +170,19 @@ func readGatewayStream(s *stream, comps []generators.Component) (*gatewayStream,
 			v := &gwv1.HTTPRoute{}
 			err = decode(n, v)
 			gs.httpRoutes = append(gs.httpRoutes, v)
+		case "security.istio.io/AuthorizationPolicy":
+			v := authorizationPolicy{namespace: n.GetNamespace(), name: n.GetName()}
+			err = decode(n, &v)
+			gs.policies = append(gs.policies, v)
+		case "/ConfigMap":
+			if n.GetNamespace() == mesh.ConfigMap.Namespace && n.GetName() == mesh.ConfigMap.Name {
+				var m struct {
+					RootNamespace string `json:"rootNamespace"`
+				}
+				if sigsyaml.Unmarshal([]byte(n.GetDataMap()[mesh.Key]), &m) == nil {
+					gs.rootNamespace = m.RootNamespace
+				}
+			}
 		case "networking.istio.io/VirtualService":
 			v := virtualServiceRoutes{namespace: n.GetNamespace(), name: n.GetName()}
 			err = decode(n, &v)
@@ -390,6 +433,72 @@ func attachedTo(r *gwv1.HTTPRoute, gw *gwv1.Gateway) bool {
 		if group == generators.GatewayAPIGroup && kind == "Gateway" && ns == gw.Namespace && string(p.Name) == gw.Name {
 			return true
 		}
+	}
+	return false
+}
+
+// checkDenyAll: an AuthorizationPolicy with neither selector nor targetRefs and
+// no rules (Kubeflow's global-deny-all) in the root namespace, or in the
+// Gateway's, applies to the Gateway's pods too and denies every request there
+// unless an ALLOW policy covers them. Kubeflow's install has one for the
+// classic gateway's labels only; on a Kubernetes Gateway every request,
+// login included, would answer "RBAC: access denied".
+func checkDenyAll(gs *gatewayStream, g api.Gateway, root string) fn.Results {
+	allowed := false
+	var denyAll []authorizationPolicy
+	for _, p := range gs.policies {
+		if p.namespace != root && p.namespace != g.Namespace {
+			continue
+		}
+		sp := p.Spec
+		unscoped := sp.Selector == nil && len(sp.TargetRefs) == 0 && sp.TargetRef == nil
+		isAllow := sp.Action == "" || sp.Action == "ALLOW"
+		switch {
+		case unscoped && isAllow && len(sp.Rules) == 0:
+			denyAll = append(denyAll, p)
+		case isAllow && len(sp.Rules) > 0 && coversGateway(p, g, root):
+			allowed = true
+		}
+	}
+	if allowed {
+		return nil
+	}
+	var out fn.Results
+	for _, p := range denyAll {
+		out = append(out, &fn.Result{Severity: fn.Error,
+			ResourceRef: &fn.ResourceRef{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy", Namespace: p.namespace, Name: p.name},
+			Message: fmt.Sprintf("AuthorizationPolicy %s/%s allows nothing and selects no workload, so it applies to every workload of %s, the pods of Gateway %s included: with no ALLOW policy for them every request there, the login included, would answer \"RBAC: access denied\"; add an ALLOW policy for the Gateway (in %s: {action: ALLOW, rules: [{}], targetRefs: [{group: %s, kind: Gateway, name: %s}]}, as Kubeflow's istio-ingressgateway policy does for the classic gateway; the CUSTOM and DENY policies still decide who gets in)",
+				p.namespace, p.name, scopeOf(p.namespace, root), g.Name, g.Namespace, generators.GatewayAPIGroup, g.GatewayName())})
+	}
+	return out
+}
+
+func scopeOf(ns, root string) string {
+	if ns == root {
+		return "the mesh (its namespace is the root namespace)"
+	}
+	return "namespace " + ns
+}
+
+// coversGateway: the policy targets the Gateway (in its namespace) or selects
+// its pods (in its namespace or the root namespace).
+func coversGateway(p authorizationPolicy, g api.Gateway, root string) bool {
+	targets := p.Spec.TargetRefs
+	if t := p.Spec.TargetRef; t != nil {
+		targets = append(targets, *t)
+	}
+	for _, t := range targets {
+		if p.namespace == g.Namespace && t.Kind == "Gateway" && t.Group == generators.GatewayAPIGroup && t.Name == g.GatewayName() {
+			return true
+		}
+	}
+	if sel := p.Spec.Selector; sel != nil && len(sel.MatchLabels) > 0 && (p.namespace == g.Namespace || p.namespace == root) {
+		for k, v := range sel.MatchLabels {
+			if g.Selector[k] != v {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }

@@ -9,6 +9,8 @@ import (
 	"meshauth.dev/meshauth/fn/process"
 )
 
+const globalDenyAll = "---\napiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata: {name: global-deny-all, namespace: istio-system}\nspec: {}\n"
+
 const gatewayAPIConfig = `apiVersion: meshauth.dev/v1alpha1
 kind: AuthConfig
 metadata:
@@ -72,6 +74,13 @@ func TestGatewayAPIRefusals(t *testing.T) {
 			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: kubeflow}\nspec: {parentRefs: [{name: kubeflow-gateway, namespace: istio-system}], hostnames: [kubeflow.example.com], rules: [{backendRefs: [{name: app, port: 80}]}]}\n"},
 		"an app route on another Gateway": {items: gatewayWith("istio", all) +
 			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app, namespace: kubeflow}\nspec: {parentRefs: [{name: other, namespace: istio-system}], hostnames: [kubeflow.example.com], rules: [{backendRefs: [{name: app, port: 80}]}]}\n"},
+		"Kubeflow's global-deny-all with no ALLOW for the Gateway": {items: gatewayWith("istio", all) + globalDenyAll +
+			"---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: istio-ingressgateway, namespace: istio-system}\nspec: {action: ALLOW, rules: [{}], selector: {matchLabels: {app: istio-ingressgateway}}}\n",
+			want: "AuthorizationPolicy istio-system/global-deny-all allows nothing and selects no workload"},
+		"global-deny-all and an ALLOW targeting the Gateway": {items: gatewayWith("istio", all) + globalDenyAll +
+			"---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: kubeflow-gateway, namespace: istio-system}\nspec: {action: ALLOW, rules: [{}], targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: kubeflow-gateway}]}\n"},
+		"global-deny-all and an ALLOW selecting the Gateway's pods": {items: gatewayWith("istio", all) + globalDenyAll +
+			"---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: kubeflow-gateway, namespace: istio-system}\nspec: {rules: [{}], selector: {matchLabels: {gateway.networking.k8s.io/gateway-name: kubeflow-gateway}}}\n"},
 		"a mesh-only VirtualService": {items: gatewayWith("istio", all) +
 			"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: app, namespace: kubeflow}\nspec: {hosts: ['*'], http: [{route: [{destination: {host: app}}]}]}\n"},
 		"a VirtualService for another host": {items: gatewayWith("istio", all) +
