@@ -2,6 +2,7 @@ package istiodcheck
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -200,6 +201,10 @@ func (e *expectation) checkFilters(h hcm) {
 				shadow, pos["shadow"] = r, i
 			case r.GetRules().GetAction() == rbacv3.RBAC_DENY:
 				deny, pos["deny"] = r, i
+			case r.GetRules() != nil && r.GetRules().GetAction() == rbacv3.RBAC_ALLOW && allowsNothing(r.GetRules()):
+				// Every ALLOW policy matches nothing: a policy that allows nothing (Kubeflow's
+				// global-deny-all) reaches the gateway and no ALLOW policy covers it.
+				e.fail("%s: every request is denied: the RBAC ALLOW rules %v match nothing (a deny-all AuthorizationPolicy applies to the gateway and no ALLOW policy covers it)", at, slices.Sorted(maps.Keys(r.GetRules().GetPolicies())))
 			}
 		case fExtAuthz:
 			authz, _ = unpack[*extauthzv3.ExtAuthz](f.GetTypedConfig())
@@ -396,6 +401,25 @@ func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
 	if !found {
 		e.fail("%s: no policy refusing requests without a verified request principal", at)
 	}
+}
+
+// allowsNothing: every policy of the ALLOW rules matches no request (or there is none) —
+// istiod's form of an AuthorizationPolicy with no rules is the permission notRule{any}.
+func allowsNothing(r *rbacv3.RBAC) bool {
+	for _, p := range r.GetPolicies() {
+		never := len(p.GetPermissions()) > 0
+		for _, x := range p.GetPermissions() {
+			never = never && x.GetNotRule().GetAny()
+		}
+		noOne := len(p.GetPrincipals()) > 0
+		for _, x := range p.GetPrincipals() {
+			noOne = noOne && x.GetNotId().GetAny()
+		}
+		if !never && !noOne {
+			return false
+		}
+	}
+	return true
 }
 
 func policyJSON(p *rbacv3.Policy) string {

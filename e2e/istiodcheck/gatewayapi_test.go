@@ -40,8 +40,9 @@ func isClassicIngress(n *yaml.RNode) bool {
 
 // gatewayAPILayout is what a platform on a Kubernetes Gateway holds besides the rendered stack:
 // the class-istio Gateway the AuthConfig names (HTTP :80, routes from every namespace; a Gateway
-// in the stream replaces it) and the central dashboard's catch-all as an HTTPRoute on it, as the
-// migration in docs/gateway-api.md converts it.
+// in the stream replaces it), the central dashboard's catch-all as an HTTPRoute on it, and the
+// ALLOW policy on the Gateway that Kubeflow's global-deny-all needs (the function refuses a
+// stream without it), as the migration in docs/gateway-api.md makes them.
 func gatewayAPILayout(t *testing.T, s api.Spec) []*yaml.RNode {
 	t.Helper()
 	g := s.Gateway
@@ -62,6 +63,14 @@ spec:
   rules:
   - matches: [{path: {type: PathPrefix, value: /}}]
     backendRefs: [{group: "", kind: Service, name: centraldashboard, port: 80, weight: 1}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: %[2]s-allow, namespace: %[3]s}
+spec:
+  action: ALLOW
+  rules: [{}]
+  targetRefs: [{group: %[1]s, kind: Gateway, name: %[2]s}]
 `, generators.GatewayAPIGroup, g.GatewayName(), g.Namespace, parent)
 	nodes, err := kio.FromBytes([]byte(text))
 	if err != nil {
@@ -330,4 +339,90 @@ func readFile(t *testing.T, file string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestGatewayAPIAmbient: overlays/gateway-api on an ambient install, as Kubeflow's ambient overlay
+// makes it (istiod with PILOT_ENABLE_AMBIENT, the app and auth namespaces enrolled with
+// istio.io/dataplane-mode: ambient; the corpus's root-namespace global-deny-all) with the ALLOW
+// policy the function asks for on the Gateway (the layout's): istiod generates the same ingress authentication on the
+// Gateway — header filter, ext_authz, CUSTOM and DENY rules, jwt_authn, the routes. Without the
+// ALLOW policy every request is denied, and the check says so.
+func TestGatewayAPIAmbient(t *testing.T) {
+	istiodBin(t)
+	tool(t, "authconfig-fn")
+	dir := filepath.Join(repoRoot(t), "overlays", "gateway-api")
+	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
+	if !ok {
+		t.Fatal("invalid AuthConfig")
+	}
+	g := c.Spec.Gateway
+	built := build(t, dir, "--enable-alpha-plugins", "--enable-exec")
+	ambient := func(t *testing.T, allow bool) []*yaml.RNode {
+		var stream []*yaml.RNode
+		for _, n := range built {
+			stream = append(stream, n.Copy())
+		}
+		stream = withContext(t, stream, c.Spec)
+		enrolled := map[string]bool{c.Spec.OAuth2Proxy.Namespace: true, c.Spec.Dex.Namespace: true, "kubeflow": true}
+		for _, n := range stream {
+			switch {
+			case n.GetKind() == "Deployment" && n.GetNamespace() == c.Spec.Istio.Istiod.Namespace && n.GetName() == c.Spec.Istio.Istiod.Deployment:
+				env, err := n.Pipe(yaml.Lookup("spec", "template", "spec", "containers", "[name="+c.Spec.Istio.Istiod.Container+"]"), yaml.LookupCreate(yaml.SequenceNode, "env"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := env.PipeE(yaml.Append(yaml.NewMapRNode(&map[string]string{"name": "PILOT_ENABLE_AMBIENT", "value": "true"}).YNode())); err != nil {
+					t.Fatal(err)
+				}
+			case n.GetKind() == "Namespace" && enrolled[n.GetName()]:
+				labels := n.GetLabels()
+				labels["istio.io/dataplane-mode"] = "ambient"
+				if err := n.SetLabels(labels); err != nil {
+					t.Fatal(err)
+				}
+				delete(enrolled, n.GetName())
+			case n.GetKind() == "Gateway" && strings.HasPrefix(n.GetApiVersion(), generators.GatewayAPIGroup+"/") && n.GetName() == g.GatewayName():
+				// The ambient index needs the Gateway's address, which Istio's status writer sets.
+				st, err := yaml.Parse("addresses: [{type: IPAddress, value: 10.96.0.80}]")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := n.PipeE(yaml.SetField("status", st)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var extra strings.Builder
+		for ns := range enrolled {
+			fmt.Fprintf(&extra, "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s, labels: {istio.io/dataplane-mode: ambient}}\n", ns)
+		}
+		more, err := kio.FromBytes([]byte(extra.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(stream, more...)
+		if allow {
+			return stream
+		}
+		var kept []*yaml.RNode
+		for _, n := range stream {
+			if !(n.GetKind() == "AuthorizationPolicy" && n.GetName() == g.GatewayName()+"-allow") {
+				kept = append(kept, n)
+			}
+		}
+		return kept
+	}
+	t.Run("with the ALLOW policy on the Gateway", func(t *testing.T) {
+		stream := ambient(t, true)
+		if env := istiodEnv(stream, c.Spec); len(env) != 1 || env[0] != "PILOT_ENABLE_AMBIENT=true" {
+			t.Fatalf("istiod runs with %v, want PILOT_ENABLE_AMBIENT=true", env)
+		}
+		verify(t, stream, c)
+	})
+	t.Run("without it, global-deny-all denies everything", func(t *testing.T) {
+		p := strings.Join(problems(t, ambient(t, false), c), "\n")
+		if !strings.Contains(p, "every request is denied") {
+			t.Errorf("the istiod check did not see the deny-all; problems:\n%s", p)
+		}
+	})
 }

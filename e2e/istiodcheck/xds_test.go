@@ -77,7 +77,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // runIstiod feeds the YAML stream to istiod for the gateway proxy and decodes the answer.
-func runIstiod(t *testing.T, stream []byte, gw gatewayProxy, mesh [2]string, meshKey string) *generated {
+func runIstiod(t *testing.T, stream []byte, gw gatewayProxy, mesh [2]string, meshKey string, env ...string) *generated {
 	t.Helper()
 	bin := istiodBin(t)
 	args := []string{"-proxy-namespace", gw.namespace, "-proxy-labels", gw.labelArg(),
@@ -93,6 +93,9 @@ func runIstiod(t *testing.T, stream []byte, gw gatewayProxy, mesh [2]string, mes
 	args = append(args, "-")
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = bytes.NewReader(stream)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
