@@ -100,6 +100,9 @@ func autoDeployed(t *testing.T, stream []*yaml.RNode, s api.Spec) []*yaml.RNode 
 	if gw == nil {
 		t.Fatalf("no Gateway %s in the stream or the layout", g.Name)
 	}
+	if addrs, _ := gw.Pipe(yaml.Lookup("spec", "addresses")); addrs != nil && len(addrs.YNode().Content) > 0 {
+		return nil // deployed by hand: its Service and Deployment are the stream's (Istio deploys nothing)
+	}
 	listeners, _ := gw.Pipe(yaml.Lookup("spec", "listeners"))
 	els, _ := listeners.Elements()
 	var ports []string
@@ -425,4 +428,58 @@ func TestGatewayAPIAmbient(t *testing.T) {
 			t.Errorf("the istiod check did not see the deny-all; problems:\n%s", p)
 		}
 	})
+}
+
+// TestGatewayAPIManualDeployment: a Gateway whose pods are deployed by hand (spec.addresses names
+// their Service, Istio's "manual deployment"), labelled with the gateway-name label as the
+// function requires: istiod binds the Gateway to those pods through the Service and every
+// targetRefs policy applies. (Without the label the function refuses the stream; the istiod check
+// catches it too: TestGatewayAPIMutations.)
+func TestGatewayAPIManualDeployment(t *testing.T) {
+	istiodBin(t)
+	tool(t, "authconfig-fn")
+	dir := filepath.Join(repoRoot(t), "overlays", "gateway-api")
+	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
+	if !ok {
+		t.Fatal("invalid AuthConfig")
+	}
+	g := c.Spec.Gateway
+	stream := build(t, dir, "--enable-alpha-plugins", "--enable-exec")
+	for _, n := range stream {
+		if n.GetKind() == "Gateway" && n.GetName() == g.GatewayName() {
+			a, err := yaml.Parse(fmt.Sprintf("[{type: Hostname, value: ingress.%s.svc.cluster.local}]", g.Namespace))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := n.PipeE(yaml.Lookup("spec"), yaml.SetField("addresses", a)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	manual, err := kio.FromBytes([]byte(fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: ingress, namespace: %[1]s}
+spec:
+  selector: {app: ingress}
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ingress, namespace: %[1]s}
+spec:
+  selector: {matchLabels: {app: ingress}}
+  template:
+    metadata: {labels: {app: ingress, %[2]s: %[3]s}}
+    spec: {containers: [{name: istio-proxy, image: auto}]}
+`, g.Namespace, api.GatewayNameLabel, g.GatewayName())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream = withContext(t, append(stream, manual...), c.Spec)
+	for _, n := range stream {
+		if n.GetName() == g.GatewayName()+"-istio" {
+			t.Fatalf("the layout deployed %s %s for a Gateway with addresses", n.GetKind(), n.GetName())
+		}
+	}
+	verify(t, stream, c)
 }
