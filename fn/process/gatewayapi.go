@@ -2,6 +2,7 @@ package process
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -238,17 +239,22 @@ func checkGatewayClass(gw *gwv1.Gateway, gs *gatewayStream) fn.Results {
 // route's namespace, its hostname matches the publicURL host.
 func checkAdmitted(gw *gwv1.Gateway, r *gwv1.HTTPRoute, host string, gs *gatewayStream) fn.Results {
 	var why []string
+	severity := fn.Warning // until a listener surely refuses: an unknown Namespace's labels
 	for _, l := range gw.Spec.Listeners {
 		reason := refuses(l, gw.Namespace, r.Namespace, host, gs)
 		if reason == "" {
 			return nil
 		}
+		if !strings.HasPrefix(reason, unknownNamespace) {
+			severity = fn.Error
+		}
 		why = append(why, fmt.Sprintf("listener %s: %s", l.Name, reason))
 	}
 	if len(why) == 0 {
 		why = append(why, "it has no listeners")
+		severity = fn.Error
 	}
-	return fn.Results{{Severity: fn.Error, ResourceRef: gatewayRef(gw.Namespace, gw.Name), Field: &fn.Field{Path: "spec.listeners"},
+	return fn.Results{{Severity: severity, ResourceRef: gatewayRef(gw.Namespace, gw.Name), Field: &fn.Field{Path: "spec.listeners"},
 		Message: fmt.Sprintf("HTTPRoute %s/%s is not admitted by Gateway %s/%s (%s): istiod would leave it unattached (attachedRoutes 0, a 404 for its paths); add or change a listener (protocol HTTP or HTTPS, allowedRoutes.namespaces from: All or a selector matching namespace %s, hostname unset or matching %s)",
 			r.Namespace, r.Name, gw.Namespace, gw.Name, strings.Join(why, "; "), r.Namespace, host)}}
 }
@@ -291,17 +297,27 @@ func refuses(l gwv1.Listener, gwNS, routeNS, host string, gs *gatewayStream) str
 		if err != nil || sel == nil {
 			return "allowedRoutes.namespaces.selector is missing or invalid"
 		}
-		nsLabels, ok := gs.namespaces[routeNS]
-		if !ok {
-			return "allowedRoutes.namespaces.selector cannot be checked: Namespace " + routeNS + " is not in the stream (add it, or use from: All)"
+		// The API server labels every Namespace with its name.
+		nsLabels := labels.Set{metadataNameLabel: routeNS}
+		if l, ok := gs.namespaces[routeNS]; ok {
+			maps.Copy(nsLabels, l)
+		} else if !s.Matches(nsLabels) {
+			return unknownNamespace + fmt.Sprintf(" %s is not in the stream, so allowedRoutes.namespaces.selector %s cannot be checked against its labels (add it, select it by %s, or use from: All)", routeNS, s, metadataNameLabel)
 		}
-		if s.Matches(labels.Set(nsLabels)) {
+		if s.Matches(nsLabels) {
 			return ""
 		}
 		return fmt.Sprintf("allowedRoutes.namespaces.selector %s does not match namespace %s", s, routeNS)
 	}
 	return fmt.Sprintf("allowedRoutes.namespaces.from %s is not All, Same or Selector", from)
 }
+
+// metadataNameLabel is the label the API server puts on every Namespace, with its name.
+const metadataNameLabel = "kubernetes.io/metadata.name"
+
+// unknownNamespace starts the reason of a listener whose selector cannot be
+// checked: the route's Namespace is not in the stream (a warning, not a refusal).
+const unknownNamespace = "Namespace"
 
 // hostMatches is Gateway API's listener hostname match: exact, or a
 // leading "*." matching one or more labels.

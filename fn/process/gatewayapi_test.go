@@ -46,11 +46,12 @@ func TestGatewayAPIRefusals(t *testing.T) {
 		"HTTPS on a matching wildcard hostname":   {items: gatewayWith("istio", "name: https\nport: 443\nprotocol: HTTPS\nhostname: '*.example.com'\ntls:\n  certificateRefs: [{name: c}]\nallowedRoutes:\n  namespaces:\n    from: All")},
 		"a class whose GatewayClass names Istio's controller": {items: gatewayWith("corp-ingress", all) +
 			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: corp-ingress}\nspec: {controllerName: istio.io/gateway-controller}\n"},
-		"routes admitted by a namespace selector": {items: gatewayWith("istio", "name: http\nport: 80\nprotocol: HTTP\nallowedRoutes:\n  namespaces:\n    from: Selector\n    selector:\n      matchExpressions:\n      - {key: kubernetes.io/metadata.name, operator: In, values: [auth, oauth2-proxy]}") +
-			"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: auth, labels: {kubernetes.io/metadata.name: auth}}\n" +
-			"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: oauth2-proxy, labels: {kubernetes.io/metadata.name: oauth2-proxy}}\n",
+		"routes admitted by a selector on the Namespaces' names": {items: gatewayWith("istio", "name: http\nport: 80\nprotocol: HTTP\nallowedRoutes:\n  namespaces:\n    from: Selector\n    selector:\n      matchExpressions:\n      - {key: kubernetes.io/metadata.name, operator: In, values: [auth, oauth2-proxy]}")},
+		"a selector on a label meshauth's Namespace lacks": {items: gatewayWith("istio", "name: http\nport: 80\nprotocol: HTTP\nallowedRoutes:\n  namespaces:\n    from: Selector\n    selector:\n      matchLabels: {ingress: allowed}") +
+			"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: auth, labels: {ingress: allowed}}\n" +
+			"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: oauth2-proxy, labels: {ingress: allowed}}\n",
 			// meshauth owns the oauth2-proxy Namespace: its labels are the ones that count.
-			want: "allowedRoutes.namespaces.selector kubernetes.io/metadata.name in (auth,oauth2-proxy) does not match namespace oauth2-proxy"},
+			want: "allowedRoutes.namespaces.selector ingress=allowed does not match namespace oauth2-proxy"},
 		"the waypoint class":             {items: gatewayWith("istio-waypoint", all), want: `gatewayClassName "istio-waypoint", which Istio does not run as an ingress gateway`},
 		"another controller's class":     {items: gatewayWith("nginx", all), want: "set gatewayClassName: istio"},
 		"routes only from its namespace": {items: gatewayWith("istio", "name: http\nport: 80\nprotocol: HTTP"), want: "HTTPRoute auth/dex is not admitted by Gateway istio-system/kubeflow-gateway (listener http: allowedRoutes.namespaces.from Same admits only routes in istio-system)"},
