@@ -14,6 +14,7 @@ import (
 
 	"meshauth.dev/meshauth/fn/api"
 	"meshauth.dev/meshauth/internal/gateway"
+	"meshauth.dev/meshauth/internal/kubeapi"
 )
 
 // The gateway: istiod generates the ingress gateway's xDS from the emitted
@@ -43,7 +44,16 @@ func (e *env) newGateway(registry map[string]string) http.Handler {
 		t.Fatal(err)
 	}
 	gw, _ := e.spec()["gateway"].(map[string]any)
-	args := []string{"-proxy-namespace", strOr(gw, "namespace", "istio-system"), "-proxy-labels", labels, "-o", out, in}
+	args := []string{"-proxy-namespace", strOr(gw, "namespace", "istio-system"), "-proxy-labels", labels, "-o", out}
+	// The Gateway API's CRDs (schema and CEL), which Istio's bundle lacks.
+	crds, err := kubeapi.GatewayAPICRDFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range crds {
+		args = append(args, "-crds", f)
+	}
+	args = append(args, in)
 	start := time.Now()
 	msg, code := run(e.ctx, readyTimeout, binary(t, "istiod-xds"), args, nil)
 	e.xdsTime = time.Since(start)
