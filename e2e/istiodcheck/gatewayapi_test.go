@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -482,4 +483,81 @@ spec:
 		}
 	}
 	verify(t, stream, c)
+}
+
+// TestOverlaysInGatewayAPIMode: every overlay moved to a Kubernetes Gateway as docs/gateway-api.md's
+// migration says — gateway.api: gateway-api, no classic selector or logout VirtualService, and the
+// VirtualServices bound to the classic gateway taken out (the layout holds the dashboard's route
+// as an HTTPRoute) — builds with kustomize and the function, and passes istiod. Left in, such a
+// VirtualService must make the function refuse the build, naming it.
+func TestOverlaysInGatewayAPIMode(t *testing.T) {
+	istiodBin(t)
+	fnBin := tool(t, "authconfig-fn")
+	kustomize := tool(t, "kustomize")
+	dirs, _ := filepath.Glob(filepath.Join(repoRoot(t), "overlays", "*", "kustomization.yaml"))
+	for _, k := range dirs {
+		src := filepath.Dir(k)
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+				t.Fatal(err)
+			}
+			ac := filepath.Join(dir, "authconfig.yaml")
+			var m map[string]any
+			if err := sigsyaml.Unmarshal(readFile(t, ac), &m); err != nil {
+				t.Fatal(err)
+			}
+			m["metadata"].(map[string]any)["annotations"].(map[string]any)["config.kubernetes.io/function"] = "exec:\n  path: " + fnBin + "\n"
+			spec := m["spec"].(map[string]any)
+			gw, _ := spec["gateway"].(map[string]any)
+			if gw == nil {
+				gw = map[string]any{}
+			}
+			gw["api"] = api.GatewayAPI
+			delete(gw, "selector")
+			spec["gateway"] = gw
+			if l, ok := spec["logout"].(map[string]any); ok {
+				delete(l, "virtualService")
+			}
+			b, err := sigsyaml.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(ac, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, errs := api.Load(b)
+			if len(errs) > 0 {
+				t.Skipf("refused in gateway-api mode: %v", errs)
+			}
+			kfile := filepath.Join(dir, "kustomization.yaml")
+			var kust map[string]any
+			if err := sigsyaml.Unmarshal(readFile(t, kfile), &kust); err != nil {
+				t.Fatal(err)
+			}
+			var kept, dropped []any
+			for _, r := range kust["resources"].([]any) {
+				if strings.Contains(string(readFile(t, filepath.Join(dir, r.(string)))), "kind: VirtualService") {
+					dropped = append(dropped, r)
+					continue
+				}
+				kept = append(kept, r)
+			}
+			if len(dropped) > 0 {
+				// Left in, the VirtualService serving the same host is refused, by name.
+				out, err := exec.Command(kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir).CombinedOutput()
+				if err == nil || !strings.Contains(string(out), "VirtualService") || !strings.Contains(string(out), "spec.gateway.api: gateway-api") {
+					t.Errorf("with %v left in, want the build refused naming the VirtualService; got err %v:\n%.2000s", dropped, err, out)
+				}
+			}
+			kust["resources"] = kept
+			if b, err = sigsyaml.Marshal(kust); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(kfile, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			verify(t, withContext(t, build(t, dir, "--enable-alpha-plugins", "--enable-exec"), c.Spec), c)
+		})
+	}
 }
