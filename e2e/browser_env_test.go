@@ -103,7 +103,7 @@ type browserEnv struct {
 	chrome    *chrome
 }
 
-func newBrowserEnv(t *testing.T, authorizer string) *browserEnv {
+func newBrowserEnv(t *testing.T, authorizer string, mods ...func(spec map[string]any)) *browserEnv {
 	chromiumBin(t) // skip before booting anything when there is no browser
 	pki := newTestPKI(t, browserPublicHost, otherSite)
 	be := &browserEnv{pki: pki}
@@ -115,6 +115,7 @@ func newBrowserEnv(t *testing.T, authorizer string) *browserEnv {
 		frontListener: func(l net.Listener) net.Listener {
 			return tls.NewListener(l, pki.serverTLS)
 		},
+		specMods: mods,
 	})
 	be.dash.userHeader, be.dash.groupsHeader = be.userHeader, be.groupsHeader
 	be.publicURL = be.spec()["publicURL"].(string)

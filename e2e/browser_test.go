@@ -42,6 +42,15 @@ func TestBrowserCheckServer(t *testing.T) {
 	t.Run("cross_site_post_without_session", be.flowCrossSitePost)
 }
 
+// TestBrowserGatewayAPI is a person's login and logout with gateway.api: gateway-api: the routes
+// are the emitted HTTPRoutes, the logout redirect a Gateway API RequestRedirect to the public
+// scheme, host and port (docs/gateway-api.md), the policies attached by targetRefs.
+func TestBrowserGatewayAPI(t *testing.T) {
+	be := newBrowserEnv(t, "oauth2-proxy", gatewayAPIMode)
+	t.Run("login_deep_link_and_reload", be.flowLoginDeepLink)
+	t.Run("logout_link_then_password_again", be.flowLogout)
+}
+
 const signedIn = "Signed in as "
 
 // login opens deep (a path on the public URL), expects Dex's login form,

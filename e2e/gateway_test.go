@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
 
+	"meshauth.dev/meshauth/fn/api"
 	"meshauth.dev/meshauth/internal/gateway"
+	"meshauth.dev/meshauth/internal/kubeapi"
 )
 
 // The gateway: istiod generates the ingress gateway's xDS from the emitted
@@ -41,7 +44,16 @@ func (e *env) newGateway(registry map[string]string) http.Handler {
 		t.Fatal(err)
 	}
 	gw, _ := e.spec()["gateway"].(map[string]any)
-	args := []string{"-proxy-namespace", strOr(gw, "namespace", "istio-system"), "-proxy-labels", labels, "-o", out, in}
+	args := []string{"-proxy-namespace", strOr(gw, "namespace", "istio-system"), "-proxy-labels", labels, "-o", out}
+	// The Gateway API's CRDs (schema and CEL), which Istio's bundle lacks.
+	crds, err := kubeapi.GatewayAPICRDFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range crds {
+		args = append(args, "-crds", f)
+	}
+	args = append(args, in)
 	start := time.Now()
 	msg, code := run(e.ctx, readyTimeout, binary(t, "istiod-xds"), args, nil)
 	e.xdsTime = time.Since(start)
@@ -108,7 +120,7 @@ func (e *env) istiodInput() ([]map[string]any, string) {
 	var objs []map[string]any
 	for _, o := range e.r.objects {
 		g := apiGroup(o.apiVersion())
-		if o.patch || !(g == "security.istio.io" || g == "networking.istio.io" || (g == "" && o.kind() == "Service")) {
+		if o.patch || !(g == "security.istio.io" || g == "networking.istio.io" || g == gatewayAPIGroup || (g == "" && o.kind() == "Service")) {
 			continue
 		}
 		objs = append(objs, o.m)
@@ -116,6 +128,9 @@ func (e *env) istiodInput() ([]map[string]any, string) {
 	objs = append(objs, map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"namespace": "istio-system", "name": "istio"},
 		"data":     map[string]any{"mesh": e.meshConfig()}})
+	if strOr(gw, "api", "istio") == "gateway-api" {
+		return e.gatewayAPIInput(objs)
+	}
 
 	// The dashboard's VirtualService with the emitted logout patches applied.
 	lo, _ := spec["logout"].(map[string]any)
@@ -155,4 +170,34 @@ func (e *env) istiodInput() ([]map[string]any, string) {
 	}
 	sort.Strings(kv)
 	return objs, strings.Join(kv, ",")
+}
+
+// gatewayAPIInput is istiodInput for gateway.api: gateway-api: the emitted HTTPRoutes and
+// targetRefs policies on the stand-in Kubernetes Gateway, the dashboard's HTTPRoute, and the
+// auto-deployed gateway's Service and pod labels (the proxy's).
+func (e *env) gatewayAPIInput(objs []map[string]any) ([]map[string]any, string) {
+	t := e.t
+	c, errs := api.Load(mustYAML(t, e.ac))
+	if len(errs) > 0 {
+		t.Fatalf("the AuthConfig: %v", errs)
+	}
+	g := c.Spec.Gateway
+	svc, labels := standInManagedGateway(g.Namespace, g.GatewayName())
+	objs = append(objs, standInK8sGateway(g.Namespace, g.GatewayName()), standInDashboardRoute(g.Namespace, g.GatewayName()), svc)
+	objs = append(objs, standInServices()...)
+	var kv []string
+	for k, v := range labels {
+		kv = append(kv, k+"="+v)
+	}
+	sort.Strings(kv)
+	return objs, strings.Join(kv, ",")
+}
+
+func mustYAML(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

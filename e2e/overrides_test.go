@@ -28,6 +28,9 @@ package e2e
 // | Istio ingress gateway                  | Envoy with istiod's xDS              | internal/gateway on istiod-xds's output (gateway_test.go) | Envoy does not run here    |
 // | the Gateway kubeflow/kubeflow-gateway  | kubeflow/manifests                   | standInGateway below                    | not emitted: Kubeflow's install owns it    |
 // | the gateway pod's labels               | the istio-ingressgateway Deployment  | standInGatewayPodLabels: the selector + Istio's defaults | not emitted: Istio's install |
+// | with gateway.api: gateway-api: the Kubernetes Gateway | the platform's            | standInK8sGateway below: class istio, HTTP :80, routes from all namespaces | not emitted: the platform owns it |
+// | ... the dashboard's route              | the dashboard's HTTPRoute            | standInDashboardRoute below (/ → the dashboard) | not emitted: the dashboard owns it |
+// | ... the gateway's Service and pod labels | Istio's deployment controller: <gw>-istio, the pods it labels | standInManagedGateway below (targetPort written: the fake clientset applies no defaults) | istiod-xds runs no deployment controller |
 // | Services of Dex and the dashboard      | their installs                       | standInServices below                   | not emitted; istiod needs them for clusters |
 // | the corporate IdP (Hydra flows)        | Keycloak/Entra/Okta/…                | Ory Hydra v2.3.0, in memory, its clients registered by the test, a login/consent/logout app accepting over the admin API | an OpenID-certified provider that runs here |
 // | the oauth2-proxy client's token lifetimes (Hydra) | the IdP's (Hydra's own: 60 s) | 5 s (client lifespans), idTokenLifetime: 5s | see a token expire without waiting 60 s |
@@ -130,4 +133,50 @@ func standInGateway(nsName string, podLabels map[string]string) map[string]any {
 			"port":  map[string]any{"number": 80, "name": "http", "protocol": "HTTP"},
 			"hosts": []any{"*"},
 		}}}}
+}
+
+// gatewayAPIGroup is the Kubernetes Gateway API's group.
+const gatewayAPIGroup = "gateway.networking.k8s.io"
+
+// standInK8sGateway is the platform's Kubernetes Gateway for gateway.api: gateway-api: class
+// istio, HTTP on port 80, HTTPRoutes from every namespace.
+func standInK8sGateway(ns, name string) map[string]any {
+	return map[string]any{"apiVersion": gatewayAPIGroup + "/v1", "kind": "Gateway",
+		"metadata": map[string]any{"namespace": ns, "name": name},
+		"spec": map[string]any{"gatewayClassName": "istio", "listeners": []any{map[string]any{
+			"name": "http", "port": 80, "protocol": "HTTP",
+			"allowedRoutes": map[string]any{"namespaces": map[string]any{"from": "All"}},
+		}}}}
+}
+
+// standInDashboardRoute is the dashboard's catch-all as an HTTPRoute on the Gateway.
+func standInDashboardRoute(gwNS, gwName string) map[string]any {
+	return map[string]any{"apiVersion": gatewayAPIGroup + "/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"namespace": "kubeflow", "name": "centraldashboard"},
+		"spec": map[string]any{
+			"parentRefs": []any{map[string]any{"group": gatewayAPIGroup, "kind": "Gateway", "namespace": gwNS, "name": gwName}},
+			"rules": []any{map[string]any{
+				"matches":     []any{map[string]any{"path": map[string]any{"type": "PathPrefix", "value": "/"}}},
+				"backendRefs": []any{map[string]any{"group": "", "kind": "Service", "name": "centraldashboard", "port": 80, "weight": 1}},
+			}},
+		}}
+}
+
+// standInManagedGateway is what Istio's deployment controller makes for the Gateway: the Service
+// <name>-istio selecting the gateway pods by the gateway-name label (targetPort written out), and
+// the labels it gives those pods.
+func standInManagedGateway(ns, name string) (map[string]any, map[string]string) {
+	labels := map[string]string{
+		"gateway.networking.k8s.io/gateway-name":       name,
+		"gateway.networking.k8s.io/gateway-class-name": "istio",
+		"gateway.istio.io/managed":                     "istio.io-gateway-controller",
+		"service.istio.io/canonical-name":              name + "-istio",
+	}
+	svc := map[string]any{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"namespace": ns, "name": name + "-istio"},
+		"spec": map[string]any{
+			"selector": map[string]any{"gateway.networking.k8s.io/gateway-name": name},
+			"ports":    []any{map[string]any{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}},
+		}}
+	return svc, labels
 }

@@ -14,9 +14,9 @@ var registry = []struct {
 	name     string
 	generate func(api.AuthConfig) (*Component, error)
 }{
-	{"oauth2-proxy", always(OAuth2Proxy)},
-	{"dex-clients", DexClients},
-	{"istio-external-auth", always(IstioExternalAuth)},
+	{"oauth2-proxy", forGatewayAPI(always(OAuth2Proxy), oauth2ProxyGatewayAPI)},
+	{"dex-clients", forGatewayAPI(DexClients, dexClientsGatewayAPI)},
+	{"istio-external-auth", forGatewayAPI(always(IstioExternalAuth), istioExternalAuthGatewayAPI)},
 	{"istiod-jwt-refresh", func(c api.AuthConfig) (*Component, error) {
 		if c.Spec.Istio.ManagedBy == api.ManagedByExternal {
 			return nil, nil
@@ -24,7 +24,7 @@ var registry = []struct {
 		comp := IstiodJWTRefresh(c)
 		return &comp, nil
 	}},
-	{"logout", always(Logout)},
+	{"logout", forGatewayAPI(always(Logout), logoutGatewayAPI)},
 	{"check-server", func(c api.AuthConfig) (*Component, error) {
 		if c.Spec.Authorizer != api.AuthorizerCheckServer {
 			return nil, nil

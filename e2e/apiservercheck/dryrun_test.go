@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
+	"meshauth.dev/meshauth/fn/process"
 	"meshauth.dev/meshauth/internal/kubeapi"
 )
 
@@ -119,4 +121,83 @@ func TestCRDAcceptsGoodAuthConfigs(t *testing.T) {
 func functionAccepts(doc []byte) bool {
 	_, errs := api.Load(doc)
 	return len(errs) == 0
+}
+
+// TestDryRunGoldensInGatewayAPIMode: every golden case's AuthConfig moved to a Kubernetes Gateway
+// (gateway.api: gateway-api, no classic selector, no logout VirtualService: the migration of
+// docs/gateway-api.md) renders in components mode, and every object its components hold — the
+// HTTPRoutes and targetRefs policies among them — passes a server-side dry-run against the
+// Gateway API's and Istio's CRDs. A case the mode refuses must say why with a field path.
+func TestDryRunGoldensInGatewayAPIMode(t *testing.T) {
+	s, ctx := server(t)
+	files, _ := filepath.Glob(filepath.Join(repo, "testdata/cases/*/authconfig.yaml"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !functionAccepts(data) {
+			continue
+		}
+		name := filepath.Base(filepath.Dir(f))
+		t.Run(name, func(t *testing.T) {
+			moved := toGatewayAPI(t, data)
+			if _, errs := api.Load(moved); len(errs) > 0 {
+				for _, e := range errs {
+					if e.Path == "" || !strings.Contains(e.Message, "gateway-api") {
+						t.Errorf("refused without a gateway-api reason: %v", e)
+					}
+				}
+				t.Skipf("refused in gateway-api mode: %v", errs)
+			}
+			cfg, err := fn.ParseKubeObject(moved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rl := &fn.ResourceList{FunctionConfig: cfg}
+			if _, err := (process.Processor{Mode: process.Components}).Process(rl); err != nil {
+				t.Fatal(err)
+			}
+			var objs []map[string]any
+			for _, it := range rl.Items {
+				if it.GetKind() == "Component" || it.GetKind() == "Kustomization" || it.GetKind() == "" {
+					continue
+				}
+				var o map[string]any
+				if err := yaml.Unmarshal([]byte(it.String()), &o); err != nil {
+					t.Fatal(err)
+				}
+				if meta, ok := o["metadata"].(map[string]any); ok {
+					delete(meta, "annotations") // the function's file-path annotations
+				}
+				objs = append(objs, o)
+			}
+			dryRun(t, s, ctx, name+" (gateway-api)", objs)
+		})
+	}
+}
+
+// toGatewayAPI is docs/gateway-api.md's migration of an AuthConfig document.
+func toGatewayAPI(t *testing.T, doc []byte) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := yaml.Unmarshal(doc, &m); err != nil {
+		t.Fatal(err)
+	}
+	spec := m["spec"].(map[string]any)
+	gw, _ := spec["gateway"].(map[string]any)
+	if gw == nil {
+		gw = map[string]any{}
+	}
+	gw["api"] = api.GatewayAPI
+	delete(gw, "selector")
+	spec["gateway"] = gw
+	if l, ok := spec["logout"].(map[string]any); ok {
+		delete(l, "virtualService")
+	}
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -30,8 +30,9 @@ var crds struct {
 	took time.Duration
 }
 
-// server is the package's API server with Istio's CRDs and the AuthConfig
-// CRD (the checked-in file users apply) installed and served.
+// server is the package's API server with Istio's CRDs, the Gateway API's
+// (standard channel) and the AuthConfig CRD (the checked-in file users
+// apply) installed and served.
 func server(t *testing.T) (*kubeapi.Server, context.Context) {
 	t.Helper()
 	s := kubeapi.Shared(t)
@@ -40,7 +41,7 @@ func server(t *testing.T) (*kubeapi.Server, context.Context) {
 		crds.err = installCRDs(s)
 		crds.took = time.Since(began)
 		if crds.err == nil {
-			t.Logf("Istio's CRDs and the AuthConfig CRD served in %s", crds.took.Round(time.Millisecond))
+			t.Logf("Istio's CRDs, the Gateway API's and the AuthConfig CRD served in %s", crds.took.Round(time.Millisecond))
 		}
 	})
 	if crds.err != nil {
@@ -64,6 +65,19 @@ func installCRDs(s *kubeapi.Server) error {
 	}
 	if err := s.InstallCRDs(ctx, data); err != nil {
 		return fmt.Errorf("Istio's CRDs (%s): %w", istio, err)
+	}
+	gwFiles, err := kubeapi.GatewayAPICRDFiles()
+	if err != nil {
+		return err
+	}
+	for _, f := range gwFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := s.InstallCRDs(ctx, data); err != nil {
+			return fmt.Errorf("the Gateway API's CRDs (%s): %w", f, err)
+		}
 	}
 	ours, err := os.ReadFile(crdFile)
 	if err != nil {

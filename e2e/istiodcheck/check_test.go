@@ -2,6 +2,7 @@ package istiodcheck
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
+	"meshauth.dev/meshauth/generators"
 )
 
 // Filter names as istiod writes them into the HTTP connection manager.
@@ -203,6 +205,10 @@ func (e *expectation) checkFilters(h hcm) {
 				shadow, pos["shadow"] = r, i
 			case r.GetRules().GetAction() == rbacv3.RBAC_DENY:
 				deny, pos["deny"] = r, i
+			case r.GetRules() != nil && r.GetRules().GetAction() == rbacv3.RBAC_ALLOW && allowsNothing(r.GetRules()):
+				// Every ALLOW policy matches nothing: a policy that allows nothing (Kubeflow's
+				// global-deny-all) reaches the gateway and no ALLOW policy covers it.
+				e.fail("%s: every request is denied: the RBAC ALLOW rules %v match nothing (a deny-all AuthorizationPolicy applies to the gateway and no ALLOW policy covers it)", at, slices.Sorted(maps.Keys(r.GetRules().GetPolicies())))
 			}
 		case fPublic:
 			public, _ = unpack[*rbacfilterv3.RBAC](f.GetTypedConfig())
@@ -215,11 +221,15 @@ func (e *expectation) checkFilters(h hcm) {
 			pos["jwt_authn"] = i
 		case fRouter:
 			pos["router"] = i
+		case generators.IdentityHeaderFilterName:
+			pos["headers"] = i
 		}
 	}
-	order := []string{"shadow", "ext_authz", "router"}
+	// The identity-header filter first: a client-sent identity header must not reach ext_authz,
+	// the RBAC rules or jwt_authn (which would otherwise see it before stripping its own).
+	order := []string{"headers", "shadow", "ext_authz", "router"}
 	if e.s.Authorizer == api.AuthorizerOAuth2Proxy {
-		order = []string{"shadow", "ext_authz", "jwt_authn", "deny", "router"}
+		order = []string{"headers", "shadow", "ext_authz", "jwt_authn", "deny", "router"}
 	}
 	if e.classifies() {
 		order = append([]string{"public"}, order...)
@@ -478,6 +488,25 @@ func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
 	}
 }
 
+// allowsNothing: every policy of the ALLOW rules matches no request (or there is none) —
+// istiod's form of an AuthorizationPolicy with no rules is the permission notRule{any}.
+func allowsNothing(r *rbacv3.RBAC) bool {
+	for _, p := range r.GetPolicies() {
+		never := len(p.GetPermissions()) > 0
+		for _, x := range p.GetPermissions() {
+			never = never && x.GetNotRule().GetAny()
+		}
+		noOne := len(p.GetPrincipals()) > 0
+		for _, x := range p.GetPrincipals() {
+			noOne = noOne && x.GetNotId().GetAny()
+		}
+		if !never && !noOne {
+			return false
+		}
+	}
+	return true
+}
+
 func policyJSON(p *rbacv3.Policy) string {
 	b, _ := protojson.MarshalOptions{}.Marshal(p)
 	var buf strings.Builder
@@ -579,8 +608,17 @@ func (e *expectation) checkRoutes(g *generated) {
 		wantRedirect := "/oauth2/sign_out?rd=" + url.QueryEscape(e.s.Logout.AfterLogoutURL)
 		for _, p := range e.s.Logout.Paths {
 			r := firstMatch(vh, p)
-			if r.GetRedirect().GetPathRedirect() != wantRedirect {
+			rd := r.GetRedirect()
+			if rd.GetPathRedirect() != wantRedirect {
 				e.fail("%s: %s goes to %s, want a redirect to %s", at, p, describe(r), wantRedirect)
+				continue
+			}
+			// 302: a browser caches a 301 and would skip the gateway on the next logout.
+			if rd.GetResponseCode() != routev3.RedirectAction_FOUND {
+				e.fail("%s: %s redirects with %s, want FOUND (302)", at, p, rd.GetResponseCode())
+			}
+			if e.s.Gateway.GatewayAPI() && (rd.GetSchemeRedirect() != u.Scheme || rd.GetHostRedirect() != u.Hostname()) {
+				e.fail("%s: %s redirects to scheme %q host %q, want the publicURL's %q %q", at, p, rd.GetSchemeRedirect(), rd.GetHostRedirect(), u.Scheme, u.Hostname())
 			}
 			// The public URL's scheme and host, never the client's Host.
 			if rd := r.GetRedirect(); rd.GetHostRedirect() != u.Host || rd.GetSchemeRedirect() != u.Scheme && !(u.Scheme == "https" && rd.GetHttpsRedirect()) {
@@ -589,6 +627,11 @@ func (e *expectation) checkRoutes(g *generated) {
 		}
 		if r := firstMatch(vh, "/oauth2/start"); r.GetRoute().GetCluster() != e.oauth2Proxy {
 			e.fail("%s: /oauth2/start goes to %s, want cluster %s", at, describe(r), e.oauth2Proxy)
+		}
+		// The apps' catch-all (the dashboard's /) is still served on the host: meshauth's routes
+		// must not take the host's virtual host for themselves.
+		if r := firstMatch(vh, "/"); r.GetRoute().GetCluster() == "" {
+			e.fail("%s: / goes to %s, want the apps' catch-all route (a cluster)", at, describe(r))
 		}
 	}
 	if !found {

@@ -58,6 +58,13 @@ func layout(t *testing.T, s api.Spec) []*yaml.RNode {
 				t.Fatal(err)
 			}
 		}
+		if s.Gateway.GatewayAPI() {
+			// On a Kubernetes Gateway the classic ingress is gone: its gateway, pods and
+			// VirtualServices are replaced by what gatewayAPILayout adds.
+			if isClassicIngress(n) {
+				continue
+			}
+		}
 		switch {
 		case ns == "auth" && s.Dex == nil:
 			continue // an external provider: no Dex
@@ -119,6 +126,9 @@ func layout(t *testing.T, s api.Spec) []*yaml.RNode {
 			out = append(out, vs)
 		}
 	}
+	if s.Gateway.GatewayAPI() {
+		out = append(out, gatewayAPILayout(t, s)...)
+	}
 	return out
 }
 
@@ -156,6 +166,9 @@ func withContext(t *testing.T, stream []*yaml.RNode, s api.Spec) []*yaml.RNode {
 		if !have[process.Identity(n)] {
 			out = append(out, n)
 		}
+	}
+	if s.Gateway.GatewayAPI() {
+		out = append(out, autoDeployed(t, out, s)...)
 	}
 	return out
 }

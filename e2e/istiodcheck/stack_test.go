@@ -34,10 +34,15 @@ func loadAuthConfig(t *testing.T, file string) (api.AuthConfig, bool) {
 // message and failed expectation; warnings go to the test log.
 func problems(t *testing.T, stream []*yaml.RNode, c api.AuthConfig) []string {
 	t.Helper()
+	return problemsFor(t, stream, c, gatewayOf(t, stream, c.Spec))
+}
+
+// problemsFor is problems for a given gateway pod.
+func problemsFor(t *testing.T, stream []*yaml.RNode, c api.AuthConfig, gw gatewayProxy) []string {
+	t.Helper()
 	s := c.Spec
-	gw := gatewayOf(t, stream, s)
 	start := time.Now()
-	g := runIstiod(t, toYAML(t, stream), gw, [2]string{s.Istio.Mesh.ConfigMap.Namespace, s.Istio.Mesh.ConfigMap.Name}, s.Istio.Mesh.Key)
+	g := runIstiod(t, toYAML(t, stream), gw, [2]string{s.Istio.Mesh.ConfigMap.Namespace, s.Istio.Mesh.ConfigMap.Name}, s.Istio.Mesh.Key, istiodEnv(stream, s)...)
 	t.Logf("istiod: %d objects -> %d listeners, %d routes, %d clusters in %s", len(stream), len(g.Listeners), len(g.Routes), len(g.Clusters), time.Since(start).Round(10*time.Millisecond))
 	out := g.report(t)
 	return append(out, expect(s, stream).check(g)...)
@@ -231,4 +236,23 @@ func mergeSnippet(t *testing.T, stream []*yaml.RNode, c api.AuthConfig) {
 		return
 	}
 	t.Fatalf("no mesh ConfigMap %s/%s to merge the snippet into", m.ConfigMap.Namespace, m.ConfigMap.Name)
+}
+
+// istiodEnv is the feature flags istiod runs with, from its Deployment in the stream: ambient mode
+// (PILOT_ENABLE_AMBIENT, which Kubeflow's ambient overlay sets) changes what istiod generates.
+func istiodEnv(stream []*yaml.RNode, s api.Spec) []string {
+	for _, n := range stream {
+		if n.GetKind() != "Deployment" || n.GetNamespace() != s.Istio.Istiod.Namespace || n.GetName() != s.Istio.Istiod.Deployment {
+			continue
+		}
+		c, _ := n.Pipe(yaml.Lookup("spec", "template", "spec", "containers", "[name="+s.Istio.Istiod.Container+"]"))
+		env, _ := c.Pipe(yaml.Lookup("env"))
+		els, _ := env.Elements()
+		for _, e := range els {
+			if name := yaml.GetValue(e.Field("name").Value); name == "PILOT_ENABLE_AMBIENT" && e.Field("value") != nil {
+				return []string{name + "=" + yaml.GetValue(e.Field("value").Value)}
+			}
+		}
+	}
+	return nil
 }

@@ -22,6 +22,8 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"meshauth.dev/meshauth/internal/kubeapi"
+
 	// The filter configs istiod emits for a gateway, so their Any fields decode.
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
@@ -75,16 +77,28 @@ func repoRoot(t *testing.T) string {
 }
 
 // runIstiod feeds the YAML stream to istiod for the gateway proxy and decodes the answer.
-func runIstiod(t *testing.T, stream []byte, gw gatewayProxy, mesh [2]string, meshKey string) *generated {
+func runIstiod(t *testing.T, stream []byte, gw gatewayProxy, mesh [2]string, meshKey string, env ...string) *generated {
 	t.Helper()
 	bin := istiodBin(t)
 	args := []string{"-proxy-namespace", gw.namespace, "-proxy-labels", gw.labelArg(),
-		"-mesh-configmap", mesh[0] + "/" + mesh[1], "-mesh-key", meshKey, "-"}
+		"-mesh-configmap", mesh[0] + "/" + mesh[1], "-mesh-key", meshKey}
+	// The Gateway API's CRDs (schema and CEL rules), which Istio's bundle lacks.
+	files, err := kubeapi.GatewayAPICRDFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		args = append(args, "-crds", f)
+	}
+	args = append(args, "-")
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = bytes.NewReader(stream)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	exit := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

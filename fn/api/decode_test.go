@@ -18,7 +18,7 @@ func TestDecode(t *testing.T) {
 			doc:  "kind: AuthConfig\nspec:\n  publicUrl: x\n  oauth2Proxy: {cookie: {secrue: true}}\n",
 			want: []string{`spec.oauth2Proxy.cookie.secrue: unknown field; did you mean "secure"?`, `spec.publicUrl: unknown field; did you mean "publicURL"?`},
 		},
-		"unknown with no close match lists the fields": {doc: "spec:\n  gateway: {zzzzzzzzzz: 1}\n", want: []string{"spec.gateway.zzzzzzzzzz: unknown field; known fields: name, namespace, selector"}},
+		"unknown with no close match lists the fields": {doc: "spec:\n  gateway: {zzzzzzzzzz: 1}\n", want: []string{"spec.gateway.zzzzzzzzzz: unknown field; known fields: api, name, namespace, selector"}},
 		"wrong types": {
 			doc:  "spec:\n  oauth2Proxy: {replicas: two, emailDomains: x}\n  machineIssuers: {issuer: a}\n  dex: {clients: [{id: 1, public: \"yes\"}]}\n",
 			want: []string{"spec.dex.clients[0].id: must be a string", "spec.dex.clients[0].public: must be true or false", "spec.machineIssuers: must be a list", "spec.oauth2Proxy.emailDomains: must be a list", "spec.oauth2Proxy.replicas: must be a whole number"},

@@ -29,11 +29,30 @@ func Defaulted(c AuthConfig) AuthConfig {
 // defaultGatewayAndDex fills the gateway and, unless an external issuer is
 // named, Dex; it runs before the provider profile, which reads s.Dex.
 func defaultGatewayAndDex(s *Spec) {
-	def(&s.Gateway.Namespace, "istio-system")
-	if len(s.Gateway.Selector) == 0 {
-		s.Gateway.Selector = map[string]string{"app": "istio-ingressgateway"}
+	g := &s.Gateway
+	def(&g.API, GatewayIstio)
+	if g.GatewayAPI() {
+		// A Kubernetes Gateway: the policies go to its namespace (Istio
+		// matches targetRefs only there), and Istio labels the pods it
+		// deploys for it with its name.
+		if ns, _, ok := strings.Cut(g.Name, "/"); ok {
+			def(&g.Namespace, ns)
+		}
 	}
-	def(&s.Gateway.Name, "kubeflow/kubeflow-gateway")
+	def(&g.Namespace, "istio-system")
+	if g.GatewayAPI() {
+		def(&g.Name, g.Namespace+"/kubeflow-gateway")
+		if !strings.Contains(g.Name, "/") {
+			g.Name = g.Namespace + "/" + g.Name
+		}
+		if len(g.Selector) == 0 {
+			g.Selector = map[string]string{GatewayNameLabel: g.GatewayName()}
+		}
+	}
+	if len(g.Selector) == 0 {
+		g.Selector = map[string]string{"app": "istio-ingressgateway"}
+	}
+	def(&g.Name, "kubeflow/kubeflow-gateway")
 
 	// Dex is the identity provider unless an external issuer is named.
 	if s.Dex == nil && s.OIDC.IssuerURL == "" && (s.OIDC.Provider == "" || s.OIDC.Provider == ProviderDex) {
@@ -108,8 +127,12 @@ func defaultIstioAndLogout(s *Spec) {
 	def(&i.JWKSRefreshInterval, "1m")
 
 	l := &s.Logout
-	def(&l.VirtualService.Namespace, "kubeflow")
-	def(&l.VirtualService.Name, "centraldashboard")
+	if !s.Gateway.GatewayAPI() {
+		// With gateway-api the logout redirect is an HTTPRoute of its own:
+		// there is no VirtualService to put it in.
+		def(&l.VirtualService.Namespace, "kubeflow")
+		def(&l.VirtualService.Name, "centraldashboard")
+	}
 	if l.Paths == nil {
 		l.Paths = []string{"/logout", "/authservice/logout"}
 	}

@@ -10,6 +10,7 @@ import (
 // enums are the fields with a closed set of values.
 var enums = map[string][]any{
 	"spec.authorizer":                    {AuthorizerOAuth2Proxy, AuthorizerCheckServer},
+	"spec.gateway.api":                   {GatewayIstio, GatewayAPI},
 	"spec.checkServer.protocol":          {"http", "grpc"},
 	"spec.istio.managedBy":               {ManagedByPackage, ManagedByExternal},
 	"spec.oauth2Proxy.sessionStore.type": {"cookie", "redis"},

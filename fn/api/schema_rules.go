@@ -163,7 +163,12 @@ var listTypes = map[string]listType{
 // in-cluster, logout paths vs public paths, the logout redirect host) stay
 // with the function; docs/crd-validation.md lists them.
 var rules = map[string][]rule{
+	"spec.gateway": gatewayRules,
 	"spec": {
+		{"!(" + celGatewayAPI + ") || (self.?logout.?virtualService.?namespace.orValue('') == '' && self.?logout.?virtualService.?name.orValue('') == '')",
+			"logout.virtualService is for gateway.api: istio; with gateway-api the logout redirect is an HTTPRoute of its own: remove it"},
+		{"!(" + celGatewayAPI + ") || size(self.?oidc.?largeTokens.?stripCookieRoutes.orValue([])) == 0",
+			"oidc.largeTokens.stripCookieRoutes patches VirtualServices, which gateway.api: gateway-api does not route through: remove it"},
 		{"self.?oauth2Proxy.?redirectURL.orValue('') == '' || self.oauth2Proxy.redirectURL == (self.publicURL.endsWith('/') ? self.publicURL.substring(0, size(self.publicURL) - 1) : self.publicURL) + " + quote(CallbackPath),
 			"oauth2Proxy.redirectURL must be oauth2-proxy's callback " + CallbackPath + " on the publicURL host (or be removed, to derive it)"},
 		{"!(self.publicURL.startsWith('https://') && !" + celPublicSecure + ")", "oauth2Proxy.cookie.secure must be true when publicURL is https, or the session cookie can leak over plain http"},
@@ -212,3 +217,24 @@ var rules = map[string][]rule{
 	"spec.istio.extAuthzTimeout":         {durationRule(false, "600s")},
 	"spec.istio.jwksRefreshInterval":     {durationRule(false, "")},
 }
+
+// celGatewayAPI is true when the AuthConfig (self = spec) chooses gateway.api: gateway-api.
+const celGatewayAPI = "self.?gateway.?api.orValue('') == '" + GatewayAPI + "'"
+
+// gatewayRules are validateGateway's cross-field rules (self = spec.gateway), on the fields as
+// written: the namespace and the selector are derived when absent. Plain field access (not
+// optional chains) keeps the strings' maxLength in view of the API server's cost estimator. The
+// Gateway in another namespace than gateway.namespace is the function's alone: every CEL form of
+// it tried (contains, indexOf, startsWith over the two fields) exceeds the estimator's budget.
+var gatewayRules = func() []rule {
+	api := "(has(self.api) && self.api == '" + GatewayAPI + "')"
+	label := quote(GatewayNameLabel)
+	named := "(has(self.name) && self.name != '')"
+	return []rule{
+		{api + " || !has(self.selector) || !(" + label + " in self.selector)",
+			"selector " + GatewayNameLabel + " marks a Kubernetes Gateway's pods, which VirtualServices cannot bind to: set gateway.api: gateway-api"},
+		{"!" + api + " || !has(self.selector) || size(self.selector) == 0 || (" + label + " in self.selector && (" + named +
+			" ? (self.name == self.selector[" + label + "] || self.name.endsWith('/' + self.selector[" + label + "])) : self.selector[" + label + "] == 'kubeflow-gateway'))",
+			"with gateway.api: gateway-api the selector must carry " + GatewayNameLabel + " with the Gateway's name (or be removed, to derive it)"},
+	}
+}()

@@ -2,6 +2,8 @@
 // defaulting to the Kubeflow layout, and validation with field paths.
 package api
 
+import "strings"
+
 const (
 	Group      = "meshauth.dev"
 	Version    = "v1alpha1"
@@ -18,6 +20,20 @@ const (
 	// it is patched, and the function prints what to add there.
 	ManagedByExternal = "external"
 )
+
+// Gateway API values of spec.gateway.api: which API the gateway is configured through.
+const (
+	// GatewayIstio: a networking.istio.io Gateway; routes are VirtualServices bound to it and
+	// the policies select the gateway pods by spec.gateway.selector (the classic ingress).
+	GatewayIstio = "istio"
+	// GatewayAPI: a Kubernetes Gateway (gateway.networking.k8s.io) of class istio; routes are
+	// HTTPRoutes whose parentRefs name it and the policies attach to it by targetRefs.
+	GatewayAPI = "gateway-api"
+)
+
+// GatewayNameLabel is the pod label Istio reads to tell a Gateway API gateway's pods: a
+// targetRefs policy applies only to pods that carry it, with the Gateway's name.
+const GatewayNameLabel = "gateway.networking.k8s.io/gateway-name"
 
 // Authorizer values: who answers Istio's CUSTOM ext_authz check.
 const (
@@ -70,10 +86,27 @@ type Spec struct {
 }
 
 type Gateway struct {
+	// API is how the gateway is configured: istio (a networking.istio.io
+	// Gateway with VirtualServices, the default) or gateway-api (a Kubernetes
+	// Gateway with HTTPRoutes and targetRefs policies; docs/gateway-api.md).
+	API       string            `json:"api,omitempty"`
 	Namespace string            `json:"namespace,omitempty"`
 	Selector  map[string]string `json:"selector,omitempty"`
-	// Name is the Gateway ("namespace/name") generated VirtualServices attach to.
+	// Name is the Gateway ("namespace/name") generated VirtualServices attach
+	// to; with api: gateway-api, the Kubernetes Gateway the HTTPRoutes name as
+	// parent and the policies target, in spec.gateway.namespace.
 	Name string `json:"name,omitempty"`
+}
+
+// GatewayAPI reports whether the gateway is a Kubernetes Gateway (api: gateway-api).
+func (g Gateway) GatewayAPI() bool { return g.API == GatewayAPI }
+
+// GatewayName is the Gateway's name without its namespace.
+func (g Gateway) GatewayName() string {
+	if _, name, ok := strings.Cut(g.Name, "/"); ok {
+		return name
+	}
+	return g.Name
 }
 
 type Dex struct {

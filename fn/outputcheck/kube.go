@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // kubeKinds lists the built-in kinds that are strictly decoded, by group
@@ -95,6 +96,8 @@ func (r *run) kube(o *object) {
 		r.configMap(o, v)
 	case *corev1.Service:
 		r.facts.addService(o, v)
+	case *gwv1.HTTPRoute:
+		r.facts.addHTTPRoute(o, v)
 	}
 }
 

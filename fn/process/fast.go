@@ -58,8 +58,10 @@ func (p Processor) Fast(in []byte, w io.Writer) (results fn.Results, ok, handled
 	pl, results, ok := p.plan(fcObj, parsed)
 	if ok {
 		targets := pl.targets()
+		// The Gateway API checks read more of the stream (gatewayapi.go).
+		gatewayAPI := pl.c.Spec.Gateway.GatewayAPI()
 		for _, e := range entries {
-			if e.raw != nil && targets[e.raw.identity()] {
+			if e.raw != nil && (targets[e.raw.identity()] || gatewayAPI && gatewayStreamKinds[e.raw.kind]) {
 				o, err := decodeItem(e.raw)
 				if err != nil {
 					return nil, false, false, nil

@@ -113,12 +113,22 @@ func (pl *plan) targets() map[string]bool {
 func (pl *plan) apply(out *stream) (fn.Results, bool) {
 	var results fn.Results
 	var err error
+	if pl.c.Spec.Gateway.GatewayAPI() {
+		if results, err = gatewayAPIRefusals(out, pl.comps, pl.c, pl.mode); err != nil {
+			return append(results, fn.ErrorResult(err)), false
+		}
+		if hasError(results) {
+			return results, false
+		}
+	}
+	var res fn.Results
 	switch pl.mode {
 	case Resources:
-		results, err = out.resources(pl.comps)
+		res, err = out.resources(pl.comps)
 	default:
-		results, err = out.components(pl.comps, pl.dir, pl.c.Metadata.Name)
+		res, err = out.components(pl.comps, pl.dir, pl.c.Metadata.Name)
 	}
+	results = append(results, res...)
 	if err != nil {
 		return append(results, fn.ErrorResult(err)), false
 	}

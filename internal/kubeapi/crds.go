@@ -39,6 +39,23 @@ func IstioCRDFile() (string, error) {
 	return p, nil
 }
 
+// GatewayAPICRDFiles are the Kubernetes Gateway API's standard-channel CRDs
+// (with their CEL rules) from the sigs.k8s.io/gateway-api module both go.mod
+// files require, in the module cache. Only the standard channel: each bundle
+// carries a safe-upgrades policy that blocks mixing channels.
+func GatewayAPICRDFiles() ([]string, error) {
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOMODCACHE: %w", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), versions.GatewayAPIModule+"@"+versions.GatewayAPIModuleVersion, "config", "crd", "standard")
+	files, err := filepath.Glob(filepath.Join(dir, versions.GatewayAPIGroup+"_*.yaml"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("the Gateway API CRDs are not in the module cache (%s): run `go mod download %s`", dir, versions.GatewayAPIModule)
+	}
+	return files, nil
+}
+
 // Objects splits a multi-document YAML (or JSON) stream into objects,
 // skipping empty documents.
 func Objects(data []byte) ([]map[string]any, error) {

@@ -54,6 +54,13 @@ const (
 	IstiodChart      = "1.0.0"
 	IstioChartLine   = "1.31"
 
+	// GatewayAPI is the Kubernetes Gateway API the function emits HTTPRoutes of
+	// (spec.gateway.api: gateway-api): the version that istio module requires, and
+	// the CRDs (config/crd/standard) the API-server dry-run installs.
+	GatewayAPIModule        = "sigs.k8s.io/gateway-api"
+	GatewayAPIModuleVersion = "v1.6.0"
+	GatewayAPIGroup         = "gateway.networking.k8s.io"
+
 	// OAuth2ProxyImage and DexImage are the images the function emits by default.
 	OAuth2ProxyImage = "quay.io/oauth2-proxy/oauth2-proxy:" + OAuth2Proxy
 	DexImage         = "ghcr.io/dexidp/dex:" + Dex

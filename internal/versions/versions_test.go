@@ -58,6 +58,8 @@ func TestWrapperModulesPinTheseVersions(t *testing.T) {
 		{"etcd/go.mod", EtcdModule, Etcd},
 		{"../e2e/istiod/go.mod", IstioModule, IstioModuleVersion},
 		{"helm/go.mod", HelmModule, Helm},
+		{"../e2e/istiod/go.mod", GatewayAPIModule, GatewayAPIModuleVersion},
+		{"../go.mod", GatewayAPIModule, GatewayAPIModuleVersion},
 	} {
 		got := requires(t, filepath.Join(root, c.gomod))[c.module]
 		if got != c.version {

@@ -7,7 +7,11 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
+	"time"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -42,6 +46,9 @@ type Options struct {
 	MeshNamespace  string            // istiod's namespace (mesh ConfigMap)
 	MeshConfigMap  string            // the mesh ConfigMap's name
 	MeshKey        string            // its data key
+	// CRDs are further CRDs (YAML) validated like Istio's own: the Gateway API's, which Istio's
+	// bundle does not carry. Without them those objects are checked by the webhook only.
+	CRDs []byte
 }
 
 // DefaultOptions are istiod's and the istio-ingressgateway chart's defaults.
@@ -74,8 +81,9 @@ func (r *Result) Failed() bool {
 }
 
 // kubeKinds are the core objects istiod's registries read; everything else that is not Istio
-// configuration is ignored (Deployments, RBAC, Secrets, ...).
-var kubeKinds = map[string]bool{"Service": true, "Namespace": true, "Endpoints": true, "Pod": true}
+// configuration is ignored (Deployments, RBAC, ...). Secrets are the certificates a Gateway
+// API listener's certificateRefs name: istiod drops an HTTPS listener whose Secret is missing.
+var kubeKinds = map[string]bool{"Service": true, "Namespace": true, "Endpoints": true, "Pod": true, "Secret": true}
 
 var setupOnce sync.Once
 var setupErr error
@@ -85,7 +93,7 @@ var setupErr error
 func Run(opts Options, inputs ...io.Reader) (*Result, error) {
 	setupOnce.Do(func() {
 		if setupErr = configureLog(); setupErr == nil {
-			setupErr = setupValidation()
+			setupErr = setupValidation(opts.CRDs)
 		}
 	})
 	if setupErr != nil {
@@ -120,7 +128,15 @@ type istiodInput struct {
 	configs []config.Config
 	kube    []runtime.Object
 	mesh    *meshconfig.MeshConfig
+	// gatewayAPI counts the Gateway API objects among kube: istiod converts them in a push of
+	// their own, after the server has started (see generate).
+	gatewayAPI int
 }
+
+// gatewayAPIGroup is the Kubernetes Gateway API's group. istiod's Gateway API controller reads
+// only Kubernetes informers: these objects go to the fake server as KubernetesObjects, never
+// into its config store, where nothing would convert them.
+const gatewayAPIGroup = "gateway.networking.k8s.io"
 
 // collect sorts the objects into istiod's input: the Istio configuration that validates, the mesh
 // config, the core objects its registries read. What istiod objects to goes to res.Messages.
@@ -132,7 +148,17 @@ func collect(objs []*object, opts Options, res *Result) *istiodInput {
 		case isIstioConfig(o):
 			cfg, msgs := validateIstio(o)
 			res.Messages = append(res.Messages, msgs...)
-			if cfg != nil {
+			switch {
+			case cfg == nil:
+			case o.group() == gatewayAPIGroup:
+				k, _, err := decode(o.raw, nil, nil)
+				if err != nil {
+					res.Messages = append(res.Messages, Message{SeverityError, o.ref(), err.Error()})
+					continue
+				}
+				in.kube = append(in.kube, k)
+				in.gatewayAPI++
+			default:
 				in.configs = append(in.configs, *cfg)
 			}
 		case o.group() == "" && o.Kind == "ConfigMap":
@@ -179,15 +205,29 @@ func generate(opts Options, in *istiodInput, res *Result) error {
 	go func() {
 		finished <- test.Wrap(func(t test.Failer) {
 			s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{Configs: in.configs, KubernetesObjects: in.kube, MeshConfig: in.mesh})
-			p := s.SetupProxy(&model.Proxy{
-				Type:            model.Router,
-				ID:              "istiod-xds-gateway." + opts.ProxyNamespace,
-				ConfigNamespace: opts.ProxyNamespace,
-				Labels:          opts.ProxyLabels,
-				Metadata:        &model.NodeMetadata{Namespace: opts.ProxyNamespace, Labels: opts.ProxyLabels},
-			})
+			setup := func() *model.Proxy {
+				return s.SetupProxy(&model.Proxy{
+					Type:            model.Router,
+					ID:              "istiod-xds-gateway." + opts.ProxyNamespace,
+					ConfigNamespace: opts.ProxyNamespace,
+					Labels:          opts.ProxyLabels,
+					Metadata:        &model.NodeMetadata{Namespace: opts.ProxyNamespace, Labels: opts.ProxyLabels},
+				})
+			}
+			p := setup()
 			listeners := s.Listeners(p)
 			routes := s.RoutesFromListeners(p, listeners)
+			// Gateway API objects convert one push after the server started (the controller's
+			// informers, then a config update): wait for a route with a virtual host of its own,
+			// setting the proxy up again each time (its gateways are computed at setup). A proxy
+			// no Gateway binds to keeps what it had, after the wait.
+			for deadline := time.Now().Add(gatewayAPIWait); in.gatewayAPI > 0 && !routed(routes) && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+				s.EnsureSynced(t)
+				p = setup()
+				listeners = s.Listeners(p)
+				routes = s.RoutesFromListeners(p, listeners)
+			}
 			clusters := s.Clusters(p)
 			for _, l := range listeners {
 				res.Listeners = appendJSON(t, res, res.Listeners, l)
@@ -209,6 +249,22 @@ func generate(opts Options, in *istiodInput, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// gatewayAPIWait bounds the wait for the Gateway API conversion; it takes well under a second.
+const gatewayAPIWait = 10 * time.Second
+
+// routed reports whether some route configuration has a virtual host other than the 404
+// blackhole istiod writes for a listener with no routes attached.
+func routed(routes []*routev3.RouteConfiguration) bool {
+	for _, rc := range routes {
+		for _, vh := range rc.GetVirtualHosts() {
+			if !strings.HasPrefix(vh.GetName(), "blackhole:") && len(vh.GetRoutes()) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // appendJSON marshals with Any expanded (protojson's whitespace is randomised on purpose: compact it;

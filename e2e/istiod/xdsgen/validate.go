@@ -35,12 +35,15 @@ var (
 
 // setupValidation loads Istio's CRDs (schema + CEL) from the module and registers istiod's
 // validating webhook on an in-process mux: the same handler istiod serves, called without a network.
-func setupValidation() error {
+func setupValidation(extraCRDs []byte) error {
 	validatorOnce.Do(func() {
 		data, err := manifests.FS.ReadFile(crdFile)
 		if err != nil {
 			validatorErr = fmt.Errorf("istio CRDs: %w", err)
 			return
+		}
+		if len(extraCRDs) > 0 {
+			data = append(append(data, "\n---\n"...), extraCRDs...)
 		}
 		if validator, validatorErr = newCRDValidator(data); validatorErr != nil {
 			return
@@ -90,7 +93,8 @@ func validateIstio(o *object) (cfg *config.Config, msgs []Message) {
 	if !allowed {
 		add(SeverityError, "webhook: %s", reason)
 	}
-	if crdErr != nil || !allowed {
+	// An object whose kind has no CRD here (warned above) goes on with the webhook's verdict.
+	if (crdErr != nil && !errors.Is(crdErr, errNoValidator)) || !allowed {
 		return nil, msgs
 	}
 	var kind crd.IstioKind

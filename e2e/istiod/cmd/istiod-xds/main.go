@@ -1,7 +1,7 @@
 // Command istiod-xds runs istiod's own validation and xDS generation over Kubernetes YAML and prints
 // the listeners, routes and clusters it generates for one gateway proxy, as JSON (XDS_CONTRACT.md).
 //
-//	istiod-xds [flags] FILE...   (FILE = YAML stream; "-" = stdin)
+//	istiod-xds [flags] FILE...   (FILE = YAML stream; "-" = stdin; -crds FILE adds CRDs, e.g. the Gateway API's)
 //
 // Exit status: 0 generated with no error message; 1 at least one error message (the JSON is still
 // written); 2 usage or I/O problem.
@@ -70,6 +70,14 @@ func parseArgs(args []string, stderr io.Writer) (opts xdsgen.Options, files []st
 	meshRef := fs.String("mesh-configmap", def.MeshNamespace+"/"+def.MeshConfigMap, "istiod's mesh ConfigMap, NAMESPACE/NAME")
 	meshKey := fs.String("mesh-key", def.MeshKey, "the mesh ConfigMap's data key")
 	out := fs.String("o", "", "output file (default stdout)")
+	var crds []byte
+	fs.Func("crds", "a file of further CRDs to validate against, e.g. the Gateway API's (repeatable)", func(file string) error {
+		b, err := os.ReadFile(file)
+		if err == nil {
+			crds = append(append(crds, b...), "\n---\n"...)
+		}
+		return err
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: istiod-xds [flags] FILE...   (FILE = YAML stream, - = stdin)")
 		fs.PrintDefaults()
@@ -94,6 +102,7 @@ func parseArgs(args []string, stderr io.Writer) (opts xdsgen.Options, files []st
 		return opts, nil, "", false
 	}
 	opts.MeshNamespace, opts.MeshConfigMap, opts.MeshKey = ref[0], ref[1], *meshKey
+	opts.CRDs = crds
 	return opts, fs.Args(), *out, true
 }
 
