@@ -97,8 +97,11 @@ var reasons = map[string]string{
 	"mesh provider service":                             "derived from spec.oauth2Proxy.namespace (or the check-server's)",
 	"mesh provider port":                                "derived: oauth2-proxy's Service port",
 	"mesh provider timeout":                             "spec.istio.extAuthzTimeout (10s by default): Istio's own default is 600s, so a hung oauth2-proxy would hold every request for ten minutes",
-	"mesh provider include":                             "fixed: the headers oauth2-proxy needs to find the session (cookie) and nothing more",
-	"mesh provider headersTo":                           "fixed: the ID token and identity headers meshauth's policies and apps rely on",
+	"mesh provider includeRequestHeadersInCheck":        "fixed: the headers oauth2-proxy needs to find the session (cookie) and nothing more",
+	"mesh provider includeAdditionalHeadersInCheck":     "fixed: meshauth adds no headers to the check",
+	"mesh provider headersToUpstreamOnAllow":            "fixed: the ID token, which Istio's RequestAuthentication turns into the identity headers",
+	"mesh provider headersToDownstreamOnDeny":           "fixed: what a browser needs from a deny (the redirect to sign in, its cookies)",
+	"mesh provider headersToDownstreamOnAllow":          "fixed: set-cookie, so a refreshed session reaches the browser",
 	"mesh provider pathPrefix":                          "fixed: oauth2-proxy's /oauth2/auth is asked through static://200",
 	"mesh provider failOpen":                            "fixed: fail closed",
 	"mesh provider statusOnError":                       "fixed: Envoy's default",
@@ -123,7 +126,10 @@ var reasons = map[string]string{
 func why(key, was, becomes string, rendered bool) string {
 	best := ""
 	for p := range reasons {
-		if strings.HasPrefix(key, p) && len(p) > len(best) {
+		// A reason names a whole setting, or a family when it ends in a
+		// space or underscore: "oauth2-proxy provider" is not provider_ca_files.
+		fits := key == p || strings.HasPrefix(key, p) && (strings.HasSuffix(p, " ") || strings.HasSuffix(p, "_") || key[len(p)] == ' ')
+		if fits && len(p) > len(best) {
 			best = p
 		}
 	}

@@ -9,6 +9,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -62,6 +63,9 @@ func Import(objs []*yaml.RNode, opts Options) (*Result, error) {
 	}
 	in := read(objs)
 	if len(in.errors) > 0 {
+		slices.SortStableFunc(in.errors, func(a, b outputcheck.Problem) int {
+			return strings.Compare(a.Object+"\x00"+a.Field, b.Object+"\x00"+b.Field)
+		})
 		return nil, &Error{Problems: in.errors}
 	}
 	if in.o2p == nil && in.dex == nil && in.mesh == nil && len(in.policies) == 0 && len(in.jwt) == 0 && in.routes.oauth2Gateways == nil && in.istiod == nil {

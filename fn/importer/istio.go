@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
@@ -67,9 +68,12 @@ func readMesh(in *install, x *objects) {
 		mc, problems := outputcheck.MeshConfig(text)
 		if mc == nil {
 			for _, p := range problems {
-				in.fail(o.id, "data[mesh]"+dotted(p.Field), p.Message+"; fix the mesh config (istiod drops what it cannot read)")
+				in.fail(o.id, "data[mesh]"+dotted(p.Field), p.Message+"; fix the mesh config (istiod cannot read it either)")
 			}
 			continue
+		}
+		for _, p := range problems {
+			in.note(o.id, "data[mesh]"+dotted(p.Field), "read as istiod reads it, but: "+p.Message)
 		}
 		if in.mesh != nil {
 			in.cannot(o.id, "data[mesh]", "a second mesh ConfigMap (a revisioned control plane?): only "+in.mesh.object+" was imported")
@@ -108,7 +112,7 @@ func meshSettings(in *install, provider string) {
 			put("service", h.GetService(), "envoyExtAuthzHttp.service")
 			put("port", strconv.Itoa(int(h.GetPort())), "envoyExtAuthzHttp.port")
 			put("timeout", strings.Replace(timeout(h.GetTimeout(), h.GetTimeout() != nil), "10s", "10s", 1), "envoyExtAuthzHttp.timeout")
-			put("includeRequestHeadersInCheck", setOf(h.GetIncludeRequestHeadersInCheck()), "envoyExtAuthzHttp.includeRequestHeadersInCheck")
+			put("includeRequestHeadersInCheck", setOf(append(h.GetIncludeRequestHeadersInCheck(), h.GetIncludeHeadersInCheck()...)), "envoyExtAuthzHttp.includeRequestHeadersInCheck")
 			put("headersToUpstreamOnAllow", setOf(h.GetHeadersToUpstreamOnAllow()), "envoyExtAuthzHttp.headersToUpstreamOnAllow")
 			put("headersToDownstreamOnDeny", setOf(h.GetHeadersToDownstreamOnDeny()), "envoyExtAuthzHttp.headersToDownstreamOnDeny")
 			put("headersToDownstreamOnAllow", setOf(h.GetHeadersToDownstreamOnAllow()), "envoyExtAuthzHttp.headersToDownstreamOnAllow")
@@ -134,8 +138,7 @@ func meshSettings(in *install, provider string) {
 func readPolicies(in *install, x *objects) {
 	for _, o := range x.ofKind("security.istio.io", "AuthorizationPolicy") {
 		var ap securityv1beta1.AuthorizationPolicy
-		if ps := outputcheck.IstioSpec(specBytes(o), &ap); len(ps) > 0 {
-			in.fail(o.id, "spec"+dotted(ps[0].Field), ps[0].Message+"; fix the AuthorizationPolicy (istiod would reject it)")
+		if !readSpec(in, o, &ap, "AuthorizationPolicy") {
 			continue
 		}
 		if ap.GetAction() != securityv1beta1.AuthorizationPolicy_CUSTOM && ap.GetAction() != securityv1beta1.AuthorizationPolicy_DENY {
@@ -262,8 +265,7 @@ func labels(m map[string]string) string {
 func readJWT(in *install, x *objects) {
 	for _, o := range x.ofKind("security.istio.io", "RequestAuthentication") {
 		var ra securityv1beta1.RequestAuthentication
-		if ps := outputcheck.IstioSpec(specBytes(o), &ra); len(ps) > 0 {
-			in.fail(o.id, "spec"+dotted(ps[0].Field), ps[0].Message+"; fix the RequestAuthentication (istiod would reject it)")
+		if !readSpec(in, o, &ra, "RequestAuthentication") {
 			continue
 		}
 		for i, r := range ra.GetJwtRules() {
@@ -318,8 +320,7 @@ func (in *install) settingsWithPrefix(p string) []string {
 func readRoutes(in *install, x *objects, o2pNS string) {
 	for _, o := range x.ofKind("networking.istio.io", "VirtualService") {
 		var vs networkingv1alpha3.VirtualService
-		if ps := outputcheck.IstioSpec(specBytes(o), &vs); len(ps) > 0 {
-			in.fail(o.id, "spec"+dotted(ps[0].Field), ps[0].Message+"; fix the VirtualService (istiod would reject it)")
+		if !readSpec(in, o, &vs, "VirtualService") {
 			continue
 		}
 		for i, h := range vs.GetHttp() {
@@ -333,6 +334,8 @@ func readRoutes(in *install, x *objects, o2pNS string) {
 						in.set("route "+u.GetPrefix(), d.GetHost()+":"+strconv.Itoa(int(d.GetPort().GetNumber())), o.id, at+".route[0].destination")
 						in.routes.oauth2Gateways = vs.GetGateways()
 					}
+				case u.GetExact() != "" && in.has("logout "+u.GetExact()):
+					// an earlier route already answers this path
 				case u.GetExact() != "" && h.GetRedirect() != nil && strings.Contains(h.GetRedirect().GetUri(), "/oauth2/sign_out"):
 					in.set("logout "+u.GetExact(), h.GetRedirect().GetUri(), o.id, at+".redirect")
 					in.routes.logoutVS = []string{o.namespace, o.name}
@@ -376,8 +379,7 @@ func readIstiod(in *install, x *objects) {
 func readEnvoyFilters(in *install, x *objects) {
 	for _, o := range x.ofKind("networking.istio.io", "EnvoyFilter") {
 		var ef networkingv1alpha3.EnvoyFilter
-		if ps := outputcheck.IstioSpec(specBytes(o), &ef); len(ps) > 0 {
-			in.fail(o.id, "spec"+dotted(ps[0].Field), ps[0].Message+"; fix the EnvoyFilter (istiod would reject it)")
+		if !readSpec(in, o, &ef, "EnvoyFilter") {
 			continue
 		}
 		if o.node.GetLabels()[meshauthLabel] == "meshauth" {
@@ -431,4 +433,20 @@ func classifierPrefixes(v *structpb.Struct) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// readSpec decodes an Istio object's spec as istiod would; what the checks
+// find is noted, and only a spec istiod could not read stops import.
+func readSpec(in *install, o *obj, msg proto.Message, kind string) bool {
+	ps, ok := outputcheck.IstioSpecLenient(specBytes(o), msg)
+	if !ok {
+		for _, p := range ps {
+			in.fail(o.id, "spec"+dotted(p.Field), p.Message+"; fix the "+kind+" (istiod would reject it)")
+		}
+		return false
+	}
+	for _, p := range ps {
+		in.note(o.id, "spec"+dotted(p.Field), "read as istiod reads it, but: "+p.Message)
+	}
+	return true
 }

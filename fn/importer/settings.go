@@ -102,3 +102,5 @@ func objectID(kind, namespace, name string) string {
 	}
 	return kind + " " + namespace + "/" + name
 }
+
+func (in *install) has(key string) bool { _, ok := in.settings[key]; return ok }

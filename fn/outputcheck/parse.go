@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -92,15 +93,25 @@ func DexConfig(text string) (DexSettings, []Problem) {
 }
 
 // MeshConfig parses the mesh key of Istio's mesh ConfigMap (YAML held in a
-// string) into MeshConfig, with the checks of the mesh ConfigMap.
+// string) into MeshConfig, with the checks of the mesh ConfigMap. Where the
+// checks find problems the config is still read the way istiod reads it
+// (unknown fields dropped, deprecated ones honoured); it is nil only when
+// istiod could not read it either.
 func MeshConfig(text string) (*meshv1alpha1.MeshConfig, []Problem) {
 	mc := &meshv1alpha1.MeshConfig{}
 	r := &run{}
-	if !r.embeddedProto(&object{}, "", text, mc) {
+	if r.embeddedProto(&object{}, "", text, mc) {
+		return mc, nil
+	}
+	data, err := sigsyaml.YAMLToJSON([]byte(text))
+	if err != nil || lenient.Unmarshal(data, mc) != nil {
 		return nil, sortProblems(r.problems)
 	}
-	return mc, nil
+	return mc, sortProblems(r.problems)
 }
+
+// lenient reads like istiod: unknown fields are dropped.
+var lenient = protojson.UnmarshalOptions{DiscardUnknown: true}
 
 // IstioSpec decodes an Istio object's spec (as YAML or JSON) into msg with
 // the descriptor walk and protojson, as the Istio kinds' check does.
@@ -114,4 +125,19 @@ func IstioSpec(spec []byte, msg proto.Message) []Problem {
 		ps = append(ps, Problem{Field: e.Field, Message: e.Message})
 	}
 	return ps
+}
+
+// IstioSpecLenient is IstioSpec for reading what a cluster holds: msg is
+// filled the way istiod reads it (unknown fields dropped) even where the
+// checks find problems; ok is false only when it cannot be read at all.
+func IstioSpecLenient(spec []byte, msg proto.Message) (problems []Problem, ok bool) {
+	ps := IstioSpec(spec, msg)
+	if len(ps) == 0 {
+		return nil, true
+	}
+	data, err := sigsyaml.YAMLToJSON(spec)
+	if err != nil || lenient.Unmarshal(data, msg) != nil {
+		return ps, false
+	}
+	return ps, true
 }
