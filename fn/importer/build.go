@@ -72,7 +72,18 @@ func build(in *install, opts Options, r *Report) api.AuthConfig {
 	if ru := str("redirect_url"); strings.HasPrefix(ru, "http") {
 		p.RedirectURL = ru
 	}
-	p.Cookie = api.Cookie{Name: str("cookie_name"), Expire: str("cookie_expire"), Refresh: str("cookie_refresh"), SameSite: str("cookie_samesite")}
+	// What the install leaves to oauth2-proxy's defaults is written out, so
+	// the AuthConfig reproduces it (or meshauth refuses it, and says so).
+	effective := func(k string) string {
+		if v, ok := opt(k); ok {
+			return v.str
+		}
+		if in.o2p == nil {
+			return ""
+		}
+		return oauth2ProxyDefaults[k]
+	}
+	p.Cookie = api.Cookie{Name: effective("cookie_name"), Expire: effective("cookie_expire"), Refresh: effective("cookie_refresh"), SameSite: str("cookie_samesite")}
 	if v, ok := opt("cookie_secure"); ok {
 		p.Cookie.Secure = new(v.str == "true")
 	}
@@ -86,7 +97,7 @@ func build(in *install, opts Options, r *Report) api.AuthConfig {
 		p.APIRoutes = v.list
 	}
 	sessionStore(o, p, in)
-	if v := str("scope"); v != "" {
+	if v := effective("scope"); v != "" {
 		s.OIDC.Scopes = strings.Fields(strings.ReplaceAll(v, ",", " "))
 	}
 	switch v := str("prompt"); v {

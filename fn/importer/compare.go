@@ -114,7 +114,7 @@ var reasons = map[string]string{
 	"jwt ":                                              "the RequestAuthentications follow spec.oidc (audiences pinned to the client id), spec.identityHeaders and spec.machineIssuers",
 	"istiod PILOT_JWT_PUB_KEY_REFRESH_INTERVAL":         "spec.istio.jwksRefreshInterval (1m by default): istiod keeps a JWKS fetched before Dex was up for 20 minutes otherwise",
 	"logout ":                               "spec.logout: a 302 to /oauth2/sign_out on the publicURL (GET and POST), before the dashboard's catch-all",
-	"route /oauth2":                         "meshauth routes /oauth2/ to oauth2-proxy's Service (spec.oauth2Proxy.namespace)",
+	"route /oauth2/":                        "meshauth routes /oauth2/ to oauth2-proxy's Service (spec.oauth2Proxy.namespace)",
 	"dex issuer":                            "spec.dex.issuerURL",
 	"dex client ":                           "meshauth merges oauth2-proxy's static client (spec.oauth2Proxy.clientID, redirect on spec.publicURL, secret from spec.dex.clientSecretRef) and spec.dex.clients into Dex's config; every other client is kept",
 	"dex oauth2.passwordConnector":          "spec.dex.passwordConnector",

@@ -8,7 +8,9 @@
 package importer
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -191,10 +193,16 @@ func loadable(c api.AuthConfig) (api.AuthConfig, api.AuthConfig, []Item) {
 		}
 		progress := false
 		for _, e := range errs {
-			was := valueAt(m, e.Path)
-			if deletePath(m, e.Path) {
-				progress = true
-				dropped = append(dropped, Item{Setting: e.Path, Was: was, Becomes: "meshauth's default", Why: "meshauth refuses the imported value: " + e.Message})
+			// The field the problem names, else a field its message names
+			// (a derived value is refused for an imported one: "add
+			// offline_access to spec.oidc.scopes"), else its parent.
+			for _, path := range append(append([]string{e.Path}, specPaths.FindAllString(e.Message, -1)...), parent(e.Path)) {
+				was := valueAt(m, path)
+				if path != "spec" && deletePath(m, path) {
+					progress = true
+					dropped = append(dropped, Item{Setting: path, Was: was, Becomes: "meshauth's default", Why: "meshauth refuses the imported value (" + e.Path + ": " + e.Message + ")"})
+					break
+				}
 			}
 		}
 		var next api.AuthConfig
@@ -269,6 +277,18 @@ func valueAt(m map[string]any, path string) string {
 	if cur == nil {
 		return ""
 	}
-	j, _ := sigsyaml.Marshal(cur)
-	return strings.TrimSpace(string(j))
+	if str, ok := cur.(string); ok {
+		return str
+	}
+	j, _ := json.Marshal(cur)
+	return string(j)
+}
+
+var specPaths = regexp.MustCompile(`spec(\.[A-Za-z]+)+`)
+
+func parent(path string) string {
+	if i := strings.LastIndexAny(path, ".["); i > 0 {
+		return path[:i]
+	}
+	return "spec"
 }

@@ -66,7 +66,7 @@ var scenarios = map[string]scenario{
 	"the blog's stack": {
 		input:         "testdata/blog/install.yaml",
 		carried:       []string{"mesh provider service", "gateway namespace", "oauth2-proxy cookie_samesite", "dex issuer"},
-		changed:       []string{"dex client oauth2-proxy secret: written in ConfigMap auth/dex", "mesh provider timeout", "mesh provider headersToUpstreamOnAllow", "logout /logout: /oauth2/sign_out →", "route /oauth2: oauth2-proxy.auth.svc.cluster.local:5556 →"},
+		changed:       []string{"dex client oauth2-proxy secret: written in ConfigMap auth/dex", "mesh provider timeout", "mesh provider headersToUpstreamOnAllow", "logout /logout: /oauth2/sign_out →", "route /oauth2/: oauth2-proxy.auth.svc.cluster.local:5556 → oauth2-proxy.auth.svc.cluster.local:80"},
 		inexpressible: []string{"oauth2-proxy provider_ca_files"},
 		check: func(t *testing.T, c api.AuthConfig) {
 			s := c.Spec

@@ -331,7 +331,7 @@ func readRoutes(in *install, x *objects, o2pNS string) {
 				case u.GetPrefix() == "/oauth2/" || u.GetPrefix() == "/oauth2":
 					if r := h.GetRoute(); len(r) > 0 {
 						d := r[0].GetDestination()
-						in.set("route "+u.GetPrefix(), d.GetHost()+":"+strconv.Itoa(int(d.GetPort().GetNumber())), o.id, at+".route[0].destination")
+						in.set("route /oauth2/", d.GetHost()+":"+strconv.Itoa(int(d.GetPort().GetNumber())), o.id, at+".route[0].destination")
 						in.routes.oauth2Gateways = vs.GetGateways()
 					}
 				case u.GetExact() != "" && in.has("logout "+u.GetExact()):

@@ -207,7 +207,7 @@ func readO2PWorkload(in *install, x *objects, f *o2pFacts, d *deployment, c *cor
 		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
 			ref := e.ValueFrom.SecretKeyRef
 			op = option{kind: kind, secret: &api.SecretKeyRef{Name: ref.Name, Key: ref.Key}, secretNS: d.o.namespace}
-			if !secretOptions[opt] {
+			if !secretOptions[opt] && opt != "client_id" {
 				in.note(d.o.id, field, opt+" comes from Secret "+d.o.namespace+"/"+ref.Name+" key "+ref.Key+", which import does not read")
 			}
 		case e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil:
