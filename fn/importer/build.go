@@ -292,6 +292,11 @@ func sessionStore(o *o2pFacts, p *api.OAuth2Proxy, in *install) {
 	rd := &api.Redis{}
 	if u := o.options["redis_connection_url"]; u.str != "" {
 		rd.Address = u.str
+		if pu, err := url.Parse(u.str); err == nil && pu.User != nil {
+			pu.User = nil
+			rd.Address = pu.String()
+			in.note(u.object, u.field, "redis_connection_url carries credentials, which import does not copy: put the password in a Secret and set spec.oauth2Proxy.sessionStore.redis.passwordSecretRef")
+		}
 	}
 	if o.options["redis_use_sentinel"].str == "true" {
 		rd.Address = ""

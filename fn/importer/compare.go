@@ -8,7 +8,7 @@ import (
 // report: equal (carried), different where meshauth decides (changed, with
 // why), or set in the install where no AuthConfig field reaches
 // (inexpressible).
-func compare(before, after *install, dropped []Item, r *Report) {
+func compare(before, after *install, dropped []Item, stubbed map[string]bool, r *Report) {
 	keys := before.keys()
 	for _, k := range after.keys() {
 		if _, ok := before.settings[k]; !ok {
@@ -21,6 +21,9 @@ func compare(before, after *install, dropped []Item, r *Report) {
 		}
 		b, inBefore := before.settings[k]
 		a, inAfter := after.settings[k]
+		if stubbed[b.Object] {
+			continue // the render stood in an empty object: the report lists it as missing
+		}
 		item := Item{Setting: k, Was: b.Value, Becomes: a.Value, Object: b.Object, Field: b.Field}
 		switch {
 		case inBefore && inAfter && b.Value == a.Value:

@@ -38,9 +38,6 @@ func readDex(in *install, x *objects) {
 			}
 			continue
 		}
-		for _, p := range problems {
-			in.note(o.id, "data[config.yaml]"+dotted(p.Field), "Dex would refuse or ignore this: "+p.Message)
-		}
 		if in.dex != nil {
 			in.cannot(o.id, "data[config.yaml]", "a second Dex config: an AuthConfig has one Dex; only "+in.dex.object+" was imported")
 			continue

@@ -9,6 +9,7 @@ package importer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -74,14 +75,19 @@ func Import(objs []*yaml.RNode, opts Options) (*Result, error) {
 		return nil, &Error{Problems: []outputcheck.Problem{{Object: fmt.Sprintf("the input (%d objects)", in.objects), Message: "holds no part of an auth stack import reads: " + lookedFor + "; give it kustomize build output, a kubectl get -o yaml List or a directory of those manifests"}}}
 	}
 	r := Report{}
+	// The install's own problems, as the output checks see them: what
+	// meshauth's output fixes shows up again among the changes.
+	for _, p := range outputcheck.Objects(objs) {
+		r.Notes = append(r.Notes, Item{Object: p.Object, Field: p.Field, Why: "the output checks find this in the install: " + p.Message})
+	}
 	cfg := build(in, opts, &r)
 	cfg, loaded, dropped := loadable(cfg)
-	rendered, err := render(loaded, objs)
+	rendered, stubbed, err := renderOver(loaded, objs, &r)
 	if err != nil {
 		return nil, err
 	}
 	after := read(rendered)
-	compare(in, after, dropped, &r)
+	compare(in, after, dropped, stubbed, &r)
 	r.Inexpressible = append(r.Inexpressible, in.inexpressible...)
 	r.Notes = append(r.Notes, in.notes...)
 	for _, p := range outputcheck.Objects(rendered) {
@@ -278,7 +284,7 @@ func valueAt(m map[string]any, path string) string {
 		return ""
 	}
 	if str, ok := cur.(string); ok {
-		return str
+		return redactURL(str)
 	}
 	j, _ := json.Marshal(cur)
 	return string(j)
@@ -291,4 +297,46 @@ func parent(path string) string {
 		return path[:i]
 	}
 	return "spec"
+}
+
+// renderOver renders over the install; when meshauth refuses to patch an
+// object of the install (its output checks fail on the user's own content,
+// e.g. a misspelled Dex key the merge keeps), that object is stood in for
+// by an empty one and the report says what to fix first.
+func renderOver(c api.AuthConfig, objs []*yaml.RNode, r *Report) ([]*yaml.RNode, map[string]bool, error) {
+	stubbed := map[string]bool{}
+	var keep []*yaml.RNode
+	keep = append(keep, objs...)
+	for range 5 {
+		out, err := render(c, keep)
+		if err == nil {
+			return out, stubbed, nil
+		}
+		var re *renderError
+		if !errors.As(err, &re) {
+			return nil, nil, err
+		}
+		progress := false
+		for _, msg := range re.messages {
+			for _, o := range keep {
+				id := newObj(o).id
+				if o.YNode().Kind == yaml.MappingNode && !stubbed[id] && strings.Contains(msg, ": "+id+": ") {
+					stubbed[id] = true
+					progress = true
+					r.Missing = append(r.Missing, Item{Object: id, Why: id + " as it stands: meshauth refuses to patch it until it is fixed (" + msg[strings.Index(msg, id):] + "); fix it in the install, then render"})
+				}
+			}
+		}
+		if !progress {
+			return nil, nil, err
+		}
+		var next []*yaml.RNode
+		for _, o := range keep {
+			if o.YNode().Kind != yaml.MappingNode || !stubbed[newObj(o).id] {
+				next = append(next, o)
+			}
+		}
+		keep = next
+	}
+	return nil, nil, fmt.Errorf("rendering the imported AuthConfig failed (an import bug, please report it)")
 }

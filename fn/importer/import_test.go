@@ -335,3 +335,40 @@ func noSecretValues(t *testing.T, objs []*yaml.RNode, out string) {
 		}
 	}
 }
+
+// TestImportTolerates: what Dex, istiod and oauth2-proxy themselves read
+// despite a mistake, import reads too; the mistake is a note, not a refusal.
+func TestImportTolerates(t *testing.T) {
+	data, err := os.ReadFile("testdata/blog/install.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct{ old, new, note string }{
+		"a Dex key Dex ignores":     {"skipApprovalScreen", "skipAprovalScreen", "ConfigMap auth/dex data[config.yaml].oauth2.skipAprovalScreen: the output checks find this in the install: unknown field"},
+		"a mesh key istiod drops":   {"enablePrometheusMerge: true", "enablePrometheusMerg: true", "ConfigMap istio-system/istio data[mesh].enablePrometheusMerg: the output checks find this in the install: unknown field"},
+		"a password in a Redis URL": {`cookie_samesite = "lax"`, "cookie_samesite = \"lax\"\n    session_store_type = \"redis\"\n    redis_connection_url = \"redis://:hunter22@redis.auth:6379\"", ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if strings.Count(string(data), tc.old) != 1 {
+				t.Fatalf("%q must occur once", tc.old)
+			}
+			objs, err := Parse([]byte(strings.Replace(string(data), tc.old, tc.new, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Import(objs, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			res.Report.Write(&b)
+			if tc.note != "" && !strings.Contains(b.String(), tc.note) {
+				t.Errorf("report lacks the note %q:\n%s", tc.note, b.String())
+			}
+			if strings.Contains(b.String()+string(res.AuthConfig), "hunter22") {
+				t.Error("a password in a URL leaves import")
+			}
+		})
+	}
+}

@@ -72,9 +72,6 @@ func readMesh(in *install, x *objects) {
 			}
 			continue
 		}
-		for _, p := range problems {
-			in.note(o.id, "data[mesh]"+dotted(p.Field), "read as istiod reads it, but: "+p.Message)
-		}
 		if in.mesh != nil {
 			in.cannot(o.id, "data[mesh]", "a second mesh ConfigMap (a revisioned control plane?): only "+in.mesh.object+" was imported")
 			continue
@@ -445,8 +442,5 @@ func readSpec(in *install, o *obj, msg proto.Message, kind string) bool {
 		}
 		return false
 	}
-	for _, p := range ps {
-		in.note(o.id, "spec"+dotted(p.Field), "read as istiod reads it, but: "+p.Message)
-	}
-	return true
+	return true // what the checks find is in the notes, from the whole install
 }

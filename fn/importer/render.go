@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -59,13 +60,13 @@ func render(c api.AuthConfig, objs []*yaml.RNode) ([]*yaml.RNode, error) {
 		return nil, err
 	}
 	if !ok {
-		msg := ""
+		re := &renderError{}
 		for _, r := range rl.Results {
 			if r.Severity == fn.Error {
-				msg += "\n" + r.Message
+				re.messages = append(re.messages, r.Message)
 			}
 		}
-		return nil, fmt.Errorf("rendering the imported AuthConfig failed (an import bug, please report it):%s", msg)
+		return nil, re
 	}
 	var out []*yaml.RNode
 	for _, it := range rl.Items {
@@ -107,4 +108,11 @@ func stub(t generators.Target, c api.AuthConfig) *yaml.RNode {
 		body = "spec:\n  hosts: ['*']\n  http: []\n"
 	}
 	return yaml.MustParse(head + body)
+}
+
+// renderError is a render the function refused, with its error results.
+type renderError struct{ messages []string }
+
+func (e *renderError) Error() string {
+	return "rendering the imported AuthConfig failed (an import bug, please report it):\n" + strings.Join(e.messages, "\n")
 }

@@ -1,6 +1,7 @@
 package outputcheck
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -77,7 +78,10 @@ func DexConfig(text string) (DexSettings, []Problem) {
 	var out DexSettings
 	data, ok := r.embeddedJSON(o, "", text)
 	var c dexConfig
-	if ok && len(strictDecode(data, &c)) == 0 {
+	// Dex reads its config leniently (encoding/json: unknown keys dropped,
+	// names matched case-insensitively); so does this where the strict
+	// schema complains, and the problems say what Dex would miss.
+	if ok && (len(strictDecode(data, &c)) == 0 || json.Unmarshal(data, &c) == nil) {
 		out = DexSettings{Issuer: c.Issuer, PasswordConnector: c.OAuth2.PasswordConnector, EnablePasswordDB: c.EnablePasswordDB}
 		for _, cl := range c.StaticClients {
 			out.StaticClients = append(out.StaticClients, DexStaticClient{
