@@ -215,6 +215,16 @@ func publicURL(in *install, opts Options, redirect string, r *Report) string {
 // buildIdP decides spec.dex or an external provider.
 func buildIdP(in *install, s *api.Spec, issuer string, r *Report) {
 	d := in.dex
+	if d != nil && d.cfg.Issuer == "" {
+		// Dex runs here but its config is out of reach (a Secret).
+		where := "is not in the install"
+		if d.secretConfig != "" {
+			where = "is in " + d.secretConfig + " (the Dex Helm chart's way), which import never reads"
+		}
+		s.Dex = &api.Dex{Namespace: d.namespace, Deployment: d.deployment, Container: d.container, IssuerURL: issuer}
+		r.Missing = append(r.Missing, Item{Object: d.object, Why: "Dex's config " + where + ": meshauth merges oauth2-proxy's client into a ConfigMap (spec.dex.configMap, default dex): move the config there (its secrets as secretEnv), or set spec.oidc.issuerURL without spec.dex and register the client in Dex yourself"})
+		return
+	}
 	if d != nil && (issuer == "" || issuer == d.cfg.Issuer) {
 		s.Dex = &api.Dex{Namespace: d.namespace, ConfigMap: d.configMap, Deployment: d.deployment, Container: d.container, IssuerURL: d.cfg.Issuer, PasswordConnector: d.cfg.PasswordConnector}
 		if d.deployment == "" {

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,9 @@ type dexFacts struct {
 	// secretEnv maps the Deployment's environment variables to the Secret
 	// key each is read from (a static client's secretEnv).
 	secretEnv map[string]api.SecretKeyRef
+	// secretConfig names the Secret holding Dex's config.yaml when Dex
+	// keeps it there (cfg is then empty: import never reads a Secret).
+	secretConfig string
 }
 
 // readDex finds Dex's config: a ConfigMap key config.yaml that parses as a
@@ -86,11 +90,30 @@ func readDex(in *install, x *objects) {
 			}
 		}
 	}
-	for _, key := range sortedKeys(x.secrets) {
-		o := x.secrets[key]
-		if data := o.node.Field("data"); data != nil && data.Value.Field("config.yaml") != nil && in.dex == nil {
-			in.note(o.id, "data[config.yaml]", "looks like Dex's config held in a Secret (the Dex Helm chart's way): import never reads Secrets, so Dex's settings are not imported; keep Dex's config in a ConfigMap for meshauth to merge its client into, or treat Dex as an external provider")
+	if in.dex != nil {
+		return
+	}
+	// No Dex config in a ConfigMap: a Dex Deployment still says where Dex
+	// runs; its config in a Secret (the Dex Helm chart's way) is named.
+	for _, dep := range x.deployments {
+		c := dexContainer(dep.d.Spec.Template.Spec.Containers)
+		if c == "" || !slices.ContainsFunc(dep.d.Spec.Template.Spec.Containers, func(cc corev1.Container) bool {
+			return strings.Contains(cc.Image, "dexidp/dex") || strings.Contains(cc.Image, "/dex:")
+		}) {
+			continue
 		}
+		d := &dexFacts{namespace: dep.o.namespace, deployment: dep.o.name, container: c, object: dep.o.id, secretEnv: map[string]api.SecretKeyRef{}}
+		for _, v := range dep.d.Spec.Template.Spec.Volumes {
+			if v.Secret != nil {
+				if so := x.secrets[dep.o.namespace+"/"+v.Secret.SecretName]; so != nil {
+					if data := so.node.Field("data"); data != nil && data.Value.Field("config.yaml") != nil {
+						d.secretConfig = so.id
+					}
+				}
+			}
+		}
+		in.dex = d
+		return
 	}
 }
 

@@ -87,6 +87,9 @@ func Import(objs []*yaml.RNode, opts Options) (*Result, error) {
 		return nil, err
 	}
 	after := read(rendered)
+	if in.dex != nil && in.dex.cfg.Issuer == "" {
+		stubbed["dex"] = true
+	}
 	compare(in, after, dropped, stubbed, &r)
 	r.Inexpressible = append(r.Inexpressible, in.inexpressible...)
 	r.Notes = append(r.Notes, in.notes...)

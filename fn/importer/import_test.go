@@ -102,6 +102,16 @@ var scenarios = map[string]scenario{
 			}
 		},
 	},
+	"the upstream Helm charts, Dex's config in a Secret": {
+		input:   "testdata/helm/install.yaml",
+		carried: []string{"oauth2-proxy oidc_issuer_url", "oauth2-proxy client_secret"},
+		missing: []string{"Dex's config is in Secret auth/dex (the Dex Helm chart's way), which import never reads", "no CUSTOM AuthorizationPolicy"},
+		check: func(t *testing.T, c api.AuthConfig) {
+			if c.Spec.Dex == nil || c.Spec.Dex.Deployment != "dex" || c.Spec.Dex.IssuerURL != "https://192.168.50.150/dex" {
+				t.Errorf("dex = %+v", c.Spec.Dex)
+			}
+		},
+	},
 	"oauth2-proxy with an alpha config": {
 		input:         "testdata/alpha/install.yaml",
 		carried:       []string{"oauth2-proxy client_id", "oauth2-proxy oidc_issuer_url"},
@@ -173,45 +183,84 @@ func TestImport(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	for name, sc := range scenarios {
 		t.Run(name, func(t *testing.T) {
-			objs := sc.read(t)
-			res, err := Import(objs, Options{PublicURL: sc.publicURL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			loaded, errs := api.Load(res.AuthConfig)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			rendered, err := render(loaded, objs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ps := outputcheck.Objects(rendered); len(ps) > 0 {
-				t.Errorf("the render fails the output checks:\n%v", ps)
-			}
-			before, after := read(objs), read(rendered)
-			reported := map[string]bool{}
-			for _, it := range append(slices.Clone(res.Report.Changed), res.Report.Inexpressible...) {
-				reported[it.Setting] = true
-			}
-			carried := map[string]bool{}
-			for _, it := range res.Report.Carried {
-				carried[it.Setting] = true
-			}
-			for _, k := range before.keys() {
-				b, a := before.settings[k], after.settings[k]
-				switch {
-				case carried[k] && b.Value != a.Value:
-					t.Errorf("%s: reported carried, but %q → %q", k, b.Value, a.Value)
-				case b.Value != a.Value && !reported[k] && !(before.dex == nil && strings.HasPrefix(k, "dex ")):
-					t.Errorf("%s: %q → %q, and the report does not say so", k, b.Value, a.Value)
-				}
-			}
-			if len(res.Report.Carried) == 0 {
-				t.Error("nothing carried over")
-			}
+			roundTrip(t, sc.read(t), Options{PublicURL: sc.publicURL})
 		})
 	}
+}
+
+// TestRoundTripCombined: the corpus's pieces put together as one install
+// (Istio with its mesh provider, Dex, oauth2-proxy, the dashboard), the
+// newest Kubeflow layout, and the upstream Helm charts' output where built.
+func TestRoundTripCombined(t *testing.T) {
+	shared := filepath.Join("..", "..", "..", "shared", "corpus")
+	tests := map[string][]string{
+		"kubeflow: istio + dex + oauth2-proxy + dashboard": {"kubeflow-manifests/istio-install-oauth2-proxy.yaml", "kubeflow-manifests/dex-overlay-istio.yaml", "kubeflow-manifests/oauth2-proxy-m2m-dex-and-kind.yaml", "kubeflow-manifests/centraldashboard-upstream-kserve.yaml"},
+		"kubeflow: the insecure istio overlay + dex":       {"kubeflow-manifests/istio-install-insecure.yaml", "kubeflow-manifests/dex-base.yaml", "kubeflow-manifests/oauth2-proxy-component-istio-external-auth.yaml"},
+		"community-distribution (2026-06)":                 {"community-distribution/istio-install-base.yaml", "community-distribution/dex-overlay-istio.yaml", "community-distribution/dashboard-istio.yaml", "community-distribution/kubeflow-istio-resources.yaml", "kubeflow-manifests/oauth2-proxy-m2m-dex-only.yaml"},
+	}
+	for name, files := range tests {
+		t.Run(name, func(t *testing.T) {
+			var all []byte
+			for _, f := range files {
+				data, err := os.ReadFile(filepath.Join(shared, f))
+				if err != nil {
+					t.Skipf("corpus not available: %v", err)
+				}
+				all = append(append(all, data...), "\n---\n"...)
+			}
+			objs, err := Parse(all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roundTrip(t, objs, Options{})
+		})
+	}
+}
+
+// roundTrip imports objs, renders the AuthConfig written (decoded from
+// its YAML, as a user would) over the same install, runs the output checks
+// on the render, and requires every effective setting that differs to be
+// in the report, and every one it calls carried to be equal.
+func roundTrip(t *testing.T, objs []*yaml.RNode, opts Options) *Result {
+	t.Helper()
+	res, err := Import(objs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, errs := api.Load(res.AuthConfig)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var scratch Report
+	rendered, stubbed, err := renderOver(loaded, objs, &scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := outputcheck.Objects(rendered); len(ps) > 0 {
+		t.Errorf("the render fails the output checks:\n%v", ps)
+	}
+	before, after := read(objs), read(rendered)
+	reported := map[string]bool{}
+	for _, it := range append(slices.Clone(res.Report.Changed), res.Report.Inexpressible...) {
+		reported[it.Setting] = true
+	}
+	carried := map[string]bool{}
+	for _, it := range res.Report.Carried {
+		carried[it.Setting] = true
+	}
+	for _, k := range before.keys() {
+		b, a := before.settings[k], after.settings[k]
+		switch {
+		case carried[k] && b.Value != a.Value:
+			t.Errorf("%s: reported carried, but %q → %q", k, b.Value, a.Value)
+		case b.Value != a.Value && !reported[k] && !stubbed[b.Object] && !(before.dex == nil && strings.HasPrefix(k, "dex ")):
+			t.Errorf("%s: %q → %q, and the report does not say so", k, b.Value, a.Value)
+		}
+	}
+	if len(res.Report.Carried) == 0 {
+		t.Error("nothing carried over")
+	}
+	return res
 }
 
 // TestImportOwnRender: meshauth's own render imported gives the same
