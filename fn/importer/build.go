@@ -63,10 +63,10 @@ func build(in *install, opts Options, r *Report) api.AuthConfig {
 		}
 		in.note(o.deployment, v.field, "the client id is read from Secret "+v.secretNS+"/"+v.secret.Name+" key "+v.secret.Key+", which import does not read; "+ifElse(p.ClientID != "", "it is taken from Dex's static client whose redirect URI is oauth2-proxy's callback: "+p.ClientID, "set spec.oauth2Proxy.clientID"))
 	}
-	if ref := secretRef(o, "client_secret", in); ref != nil {
+	if ref := secretRef(o, "client_secret"); ref != nil {
 		p.ClientSecretRef = *ref
 	}
-	if ref := secretRef(o, "cookie_secret", in); ref != nil {
+	if ref := secretRef(o, "cookie_secret"); ref != nil {
 		p.CookieSecretRef = *ref
 	}
 	if ru := str("redirect_url"); strings.HasPrefix(ru, "http") {
@@ -83,7 +83,7 @@ func build(in *install, opts Options, r *Report) api.AuthConfig {
 		}
 		return oauth2ProxyDefaults[k]
 	}
-	p.Cookie = api.Cookie{Name: effective("cookie_name"), Expire: effective("cookie_expire"), Refresh: effective("cookie_refresh"), SameSite: str("cookie_samesite")}
+	p.Cookie = api.Cookie{Name: effective("cookie_name"), Expire: short(effective("cookie_expire")), Refresh: short(effective("cookie_refresh")), SameSite: str("cookie_samesite")}
 	if v, ok := opt("cookie_secure"); ok {
 		p.Cookie.Secure = new(v.str == "true")
 	}
@@ -283,15 +283,8 @@ func clientIDFromDex(in *install) string {
 
 // secretRef names the Secret key an oauth2-proxy secret comes from; a
 // secret written in a ConfigMap or the Deployment is never copied.
-func secretRef(o *o2pFacts, option string, in *install) *api.SecretKeyRef {
-	v, ok := o.options[option]
-	if !ok {
-		return nil
-	}
-	if v.secret != nil {
-		return v.secret
-	}
-	return nil
+func secretRef(o *o2pFacts, option string) *api.SecretKeyRef {
+	return o.options[option].secret
 }
 
 func sessionStore(o *o2pFacts, p *api.OAuth2Proxy, in *install) {
@@ -311,13 +304,13 @@ func sessionStore(o *o2pFacts, p *api.OAuth2Proxy, in *install) {
 	if o.options["redis_use_sentinel"].str == "true" {
 		rd.Address = ""
 		rd.Sentinel = &api.RedisSentinel{MasterName: o.options["redis_sentinel_master_name"].str, Addresses: o.options["redis_sentinel_connection_urls"].list}
-		rd.Sentinel.PasswordSecretRef = secretRef(o, "redis_sentinel_password", in)
+		rd.Sentinel.PasswordSecretRef = secretRef(o, "redis_sentinel_password")
 	}
 	if o.options["redis_use_cluster"].str == "true" {
 		rd.Address = ""
 		rd.Cluster = &api.RedisCluster{Addresses: o.options["redis_cluster_connection_urls"].list}
 	}
-	rd.PasswordSecretRef = secretRef(o, "redis_password", in)
+	rd.PasswordSecretRef = secretRef(o, "redis_password")
 	p.SessionStore = api.SessionStore{Type: "redis", Redis: rd}
 }
 
@@ -426,17 +419,17 @@ func istioFacts(in *install, s *api.Spec, r *Report) {
 				continue
 			}
 			if h := p.GetEnvoyExtAuthzHttp(); h != nil && h.GetTimeout() != nil {
-				s.Istio.ExtAuthzTimeout = h.GetTimeout().AsDuration().String()
+				s.Istio.ExtAuthzTimeout = short(h.GetTimeout().AsDuration().String())
 			}
 			if g := p.GetEnvoyExtAuthzGrpc(); g != nil && g.GetTimeout() != nil {
-				s.Istio.ExtAuthzTimeout = g.GetTimeout().AsDuration().String()
+				s.Istio.ExtAuthzTimeout = short(g.GetTimeout().AsDuration().String())
 			}
 		}
 	}
 	if d := in.istiod; d != nil {
 		s.Istio.Istiod = api.Istiod{Namespace: d.namespace, Deployment: d.name, Container: d.container}
 		if v, _ := in.get("istiod PILOT_JWT_PUB_KEY_REFRESH_INTERVAL"); !strings.Contains(v, "default") {
-			s.Istio.JWKSRefreshInterval = v
+			s.Istio.JWKSRefreshInterval = short(v)
 		}
 	}
 }
@@ -469,4 +462,15 @@ func hasProvider(m *meshFacts, name string) bool {
 		}
 	}
 	return false
+}
+
+// short writes a canonical duration the way people do: 24h, 59m, 1h30m.
+func short(d string) string {
+	if strings.HasSuffix(d, "m0s") {
+		d = strings.TrimSuffix(d, "0s")
+	}
+	if strings.HasSuffix(d, "h0m") {
+		d = strings.TrimSuffix(d, "0m")
+	}
+	return d
 }

@@ -115,11 +115,7 @@ func read(objs []*yaml.RNode) *install {
 	readPolicies(in, x)
 	readJWT(in, x)
 	readEnvoyFilters(in, x)
-	ns := ""
-	if in.o2p != nil {
-		ns = in.o2p.namespace
-	}
-	readRoutes(in, x, ns)
+	readRoutes(in, x)
 	readIstiod(in, x)
 	if in.errors == nil {
 		custom := pickCustomQuiet(in)

@@ -84,7 +84,7 @@ var scenarios = map[string]scenario{
 		changed: []string{"jwt https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0 audiences"},
 		check: func(t *testing.T, c api.AuthConfig) {
 			s := c.Spec
-			if s.Dex != nil || s.OIDC.Provider != api.ProviderEntra || s.PublicURL != "https://kubeflow.contoso.com" || s.OAuth2Proxy.Cookie.Refresh != "59m0s" {
+			if s.Dex != nil || s.OIDC.Provider != api.ProviderEntra || s.PublicURL != "https://kubeflow.contoso.com" || s.OAuth2Proxy.Cookie.Refresh != "59m" {
 				t.Errorf("spec = %+v", s)
 			}
 		},
@@ -97,7 +97,7 @@ var scenarios = map[string]scenario{
 		inexpressible: []string{"AuthorizationPolicy istio-system/opa-ext-authz: spec.provider.name", "EnvoyFilter istio-system/lua-add-header: spec.configPatches[0].patch.value", "oauth2-proxy pass_access_token", "AuthorizationPolicy istio-system/oauth2-proxy-ext-authz: spec.rules[0].to[0].operation.hosts"},
 		check: func(t *testing.T, c api.AuthConfig) {
 			s := c.Spec
-			if s.PublicURL != "https://apps.example.org" || s.Istio.ProviderName != "oauth2-proxy" || s.OAuth2Proxy.Cookie.Expire != "12h0m0s" || s.Istio.ExtAuthzTimeout != "3s" {
+			if s.PublicURL != "https://apps.example.org" || s.Istio.ProviderName != "oauth2-proxy" || s.OAuth2Proxy.Cookie.Expire != "12h" || s.Istio.ExtAuthzTimeout != "3s" {
 				t.Errorf("spec = %+v", s)
 			}
 		},
@@ -419,5 +419,68 @@ func TestImportTolerates(t *testing.T) {
 				t.Error("a password in a URL leaves import")
 			}
 		})
+	}
+}
+
+// TestImportKubectlList: what kubectl get -o yaml prints (a List, with
+// status, managedFields, uids and last-applied annotations) imports as
+// the manifests do.
+func TestImportKubectlList(t *testing.T) {
+	objs, err := Read("testdata/blog/install.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Import(objs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: \"\"\nitems:\n")
+	for _, o := range objs {
+		n := o.Copy()
+		applied := n.MustString()
+		if err := n.PipeE(yaml.SetAnnotation("kubectl.kubernetes.io/last-applied-configuration", applied)); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range [][2]string{{"uid", "0c2f"}, {"resourceVersion", "12345"}, {"creationTimestamp", "2026-01-02T03:04:05Z"}} {
+			if err := n.PipeE(yaml.LookupCreate(yaml.MappingNode, "metadata"), yaml.SetField(f[0], yaml.NewStringRNode(f[1]))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := n.PipeE(yaml.SetField("status", yaml.NewMapRNode(nil))); err != nil {
+			t.Fatal(err)
+		}
+		s, err := n.String()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("- " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n")
+	}
+	listed, err := Parse([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != len(objs) {
+		t.Fatalf("%d objects in the List, want %d", len(listed), len(objs))
+	}
+	got, err := Import(listed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.AuthConfig) != string(plain.AuthConfig) {
+		t.Errorf("the List imports differently:\n%s\nwant\n%s", got.AuthConfig, plain.AuthConfig)
+	}
+	var rep bytes.Buffer
+	got.Report.Write(&rep)
+	if strings.Contains(rep.String()+string(got.AuthConfig), "LG7jUjNiyVDPJdlarO5Mgz3CxS7kNL/1OZ0spRsL") {
+		t.Error("a secret from a last-applied annotation leaves import")
+	}
+}
+
+func TestShort(t *testing.T) {
+	for in, want := range map[string]string{"24h0m0s": "24h", "59m0s": "59m", "0s": "0s", "1h30m0s": "1h30m", "10s": "10s", "1m0s": "1m", "1.5s": "1.5s", "1h0m5s": "1h0m5s"} {
+		if got := short(in); got != want {
+			t.Errorf("short(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

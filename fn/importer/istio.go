@@ -108,7 +108,7 @@ func meshSettings(in *install, provider string) {
 			put("type", "envoyExtAuthzHttp", "envoyExtAuthzHttp")
 			put("service", h.GetService(), "envoyExtAuthzHttp.service")
 			put("port", strconv.Itoa(int(h.GetPort())), "envoyExtAuthzHttp.port")
-			put("timeout", strings.Replace(timeout(h.GetTimeout(), h.GetTimeout() != nil), "10s", "10s", 1), "envoyExtAuthzHttp.timeout")
+			put("timeout", timeout(h.GetTimeout(), h.GetTimeout() != nil), "envoyExtAuthzHttp.timeout")
 			put("includeRequestHeadersInCheck", setOf(append(h.GetIncludeRequestHeadersInCheck(), h.GetIncludeHeadersInCheck()...)), "envoyExtAuthzHttp.includeRequestHeadersInCheck")
 			put("headersToUpstreamOnAllow", setOf(h.GetHeadersToUpstreamOnAllow()), "envoyExtAuthzHttp.headersToUpstreamOnAllow")
 			put("headersToDownstreamOnDeny", setOf(h.GetHeadersToDownstreamOnDeny()), "envoyExtAuthzHttp.headersToDownstreamOnDeny")
@@ -314,7 +314,7 @@ func (in *install) settingsWithPrefix(p string) []string {
 	return out
 }
 
-func readRoutes(in *install, x *objects, o2pNS string) {
+func readRoutes(in *install, x *objects) {
 	for _, o := range x.ofKind("networking.istio.io", "VirtualService") {
 		var vs networkingv1alpha3.VirtualService
 		if !readSpec(in, o, &vs, "VirtualService") {
@@ -343,7 +343,6 @@ func readRoutes(in *install, x *objects, o2pNS string) {
 					in.routes.dashboardVS = []string{o.namespace, o.name}
 				}
 			}
-			_ = o2pNS
 		}
 	}
 }
