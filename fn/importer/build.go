@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
+
+	csconfig "meshauth.dev/meshauth/checkserver/config"
 	"meshauth.dev/meshauth/checkserver/pathmatch"
 	"meshauth.dev/meshauth/fn/api"
 )
@@ -111,11 +114,42 @@ func build(in *install, opts Options, r *Report) api.AuthConfig {
 		s.Logout.EndSessionURL, _, _ = strings.Cut(v, "?")
 	}
 
+	if custom != nil && in.cs.authorizes(in, custom.provider) {
+		cs := in.cs
+		s.Authorizer = api.AuthorizerCheckServer
+		s.CheckServer = api.CheckServer{Namespace: cs.namespace, Image: cs.image, Replicas: cs.replicas}
+		if in.mesh == nil {
+			in.note(cs.object, "", "the mesh config is not in the install, so which service the CUSTOM policy asks is not known: the check-server found here is taken as the authorizer (spec.authorizer: check-server)")
+		}
+		for _, p := range meshProviders(in) {
+			if p.GetName() == custom.provider && p.GetEnvoyExtAuthzGrpc() != nil {
+				s.CheckServer.Protocol = "grpc"
+			}
+		}
+		if c := cs.cfg; c != nil {
+			s.CheckServer.AllowedGroups = c.Identity.AllowedGroups
+			for _, t := range c.Identity.UserTransformers {
+				s.CheckServer.UserTransformers = append(s.CheckServer.UserTransformers, api.UserTransformer{Match: t.Match, Replace: t.Replace})
+			}
+			if c.Identity.GroupsFormat != "" {
+				s.IdentityHeaders.Groups.Format = c.Identity.GroupsFormat
+			}
+			if c.Identity.UserPrefix != "" {
+				s.IdentityHeaders.User.Prefix = c.Identity.UserPrefix
+			}
+		}
+	} else if in.cs != nil {
+		in.note(in.cs.object, "", "a check-server is installed but the CUSTOM policy does not ask it: the AuthConfig keeps authorizer oauth2-proxy")
+	}
+	dexClients(in, s, p.ClientID)
 	public := publicPathsOf(in, custom, o)
 	if len(public) > 0 || custom != nil {
 		s.PublicPaths = public
 	}
 	identity(in, s, loginIssuer, p.ClientID, str("oidc_email_claim"), str("user_id_claim"), str("oidc_groups_claim"))
+	if s.Authorizer == api.AuthorizerCheckServer && in.cs.cfg != nil {
+		checkServerIdentity(in.cs.cfg, s, loginIssuer)
+	}
 	istioFacts(in, s, r)
 	logout(in, s, r)
 	if gws := in.routes.oauth2Gateways; len(gws) > 0 {
@@ -311,6 +345,12 @@ func sessionStore(o *o2pFacts, p *api.OAuth2Proxy, in *install) {
 		rd.Cluster = &api.RedisCluster{Addresses: o.options["redis_cluster_connection_urls"].list}
 	}
 	rd.PasswordSecretRef = secretRef(o, "redis_password")
+	if ca := o.options["redis_ca_path"]; ca.str != "" {
+		rd.CASecretRef = o.secretFile(ca.str)
+		if rd.CASecretRef == nil {
+			in.cannot(ca.object, ca.field, "redis_ca_path "+ca.str+" is not a Secret key mounted into oauth2-proxy: spec.oauth2Proxy.sessionStore.redis.caSecretRef names a Secret key")
+		}
+	}
 	p.SessionStore = api.SessionStore{Type: "redis", Redis: rd}
 }
 
@@ -337,6 +377,11 @@ func publicPathsOf(in *install, custom *policyFacts, o *o2pFacts) []string {
 		}
 		if custom.classifier {
 			for _, p := range in.classifier {
+				add(p)
+			}
+		}
+		if in.cs.authorizes(in, custom.provider) {
+			for _, p := range in.cs.skipPaths() {
 				add(p)
 			}
 		}
@@ -473,4 +518,59 @@ func short(d string) string {
 		d = strings.TrimSuffix(d, "0m")
 	}
 	return d
+}
+
+// checkServerIdentity: with the check-server as authorizer there is no
+// RequestAuthentication; its config says the headers, the claims and the
+// machine issuers.
+func checkServerIdentity(c *csconfig.Config, s *api.Spec, loginIssuer string) {
+	s.IdentityHeaders.User.Header = strings.ToLower(c.Identity.UserHeader)
+	s.IdentityHeaders.Groups.Header = strings.ToLower(c.Identity.GroupsHeader)
+	s.MachineIssuers = nil
+	for _, is := range c.Issuers {
+		if is.Issuer == loginIssuer {
+			s.IdentityHeaders.User.Claim, s.IdentityHeaders.Groups.Claim = is.UserClaim, is.GroupsClaim
+			continue
+		}
+		s.MachineIssuers = append(s.MachineIssuers, api.MachineIssuer{Issuer: is.Issuer, JWKSURI: is.JWKSURI, Audiences: is.Audiences, UserClaim: is.UserClaim})
+	}
+}
+
+func meshProviders(in *install) []*meshv1alpha1.MeshConfig_ExtensionProvider {
+	if in.mesh == nil {
+		return nil
+	}
+	return in.mesh.providers
+}
+
+// dexClients: the secret ref of oauth2-proxy's own Dex client, and the
+// other static clients an audience names (the RequestAuthentication
+// accepts their tokens, and spec.oidc.audiences must be Dex clients).
+// Clients no audience names are kept by the merge as they are.
+func dexClients(in *install, s *api.Spec, clientID string) {
+	d := in.dex
+	if d == nil || s.Dex == nil {
+		return
+	}
+	for i, c := range d.cfg.StaticClients {
+		at := idx("data[config.yaml].staticClients", i)
+		ref, resolved := d.secretEnv[c.SecretEnv]
+		switch {
+		case c.ID == clientID && c.ID != "":
+			if resolved {
+				s.Dex.ClientSecretRef = ref
+			}
+		case c.ID != "" && slices.Contains(s.OIDC.Audiences, c.ID):
+			dc := api.DexClient{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, Public: c.Public}
+			switch {
+			case c.Public:
+			case resolved:
+				dc.SecretRef = &ref
+			default:
+				in.cannot(d.object, at, "Dex client "+c.ID+" (an audience of the login issuer) keeps its secret in the config or in an environment variable not from a Secret: spec.dex.clients[].secretRef names a Secret key; add it there")
+				continue
+			}
+			s.Dex.Clients = append(s.Dex.Clients, dc)
+		}
+	}
 }

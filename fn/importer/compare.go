@@ -25,6 +25,9 @@ func compare(before, after *install, dropped []Item, stubbed map[string]bool, r 
 			continue // the render stood in an empty object: the report lists it as missing
 		}
 		item := Item{Setting: k, Was: b.Value, Becomes: a.Value, Object: b.Object, Field: b.Field}
+		if inBefore && !inAfter && b.Value == "" {
+			continue // empty in the install, absent in the render: nothing to say
+		}
 		switch {
 		case inBefore && inAfter && b.Value == a.Value:
 			if b.Object != "" { // an oauth2-proxy default both leave unset is not news
@@ -123,6 +126,7 @@ var reasons = map[string]string{
 	"dex oauth2.passwordConnector":          "spec.dex.passwordConnector",
 	"envoyfilter meshauth-identity-headers": "meshauth adds it: a client-sent identity header (kubeflow-userid, X-Auth-Request-*, ...) is removed first thing on the gateway",
 	"envoyfilter meshauth-public-paths":     "meshauth adds it: the classifier that marks plain public paths (docs/public-paths.md)",
+	"check-server ":                         "the check-server's config follows spec.checkServer, spec.identityHeaders, spec.publicPaths, spec.oidc and spec.machineIssuers",
 	"mesh other ext_authz provider":         "kept: meshauth merges its provider into the mesh config and keeps every other",
 }
 

@@ -29,7 +29,7 @@ func readDex(in *install, x *objects) {
 	for _, key := range sortedKeys(x.configMaps) {
 		cm := x.configMaps[key]
 		text, ok := cm.Data["config.yaml"]
-		if !ok || !strings.Contains(text, "issuer") {
+		if !ok || !strings.Contains(text, "issuer") || x.csConfigs[key] {
 			continue
 		}
 		o := x.cmObj[key]

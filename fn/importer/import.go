@@ -110,6 +110,7 @@ func read(objs []*yaml.RNode) *install {
 	in.objects = len(objs)
 	x := index(in, objs)
 	readOAuth2Proxy(in, x)
+	readCheckServer(in, x)
 	readDex(in, x)
 	readMesh(in, x)
 	readPolicies(in, x)

@@ -484,3 +484,48 @@ func TestShort(t *testing.T) {
 		}
 	}
 }
+
+// TestImportOwnComponents: meshauth's own output for every golden case
+// (testdata/cases/*/components.golden.yaml, components mode) imports with
+// nothing to change but what the components do not hold as objects: the
+// dashboard route (a patch), and with the Dex config a patch too, the Dex
+// clients an audience names.
+func TestImportOwnComponents(t *testing.T) {
+	dirs, _ := filepath.Glob("../../testdata/cases/*")
+	ran := 0
+	for _, dir := range dirs {
+		golden := filepath.Join(dir, "components.golden.yaml")
+		cfg, err := os.ReadFile(filepath.Join(dir, "authconfig.yaml"))
+		if err != nil {
+			continue
+		}
+		want, errs := api.Load(cfg)
+		out, _ := os.ReadFile(golden)
+		if len(errs) > 0 || !bytes.Contains(out, []byte("app.kubernetes.io/managed-by: meshauth")) {
+			continue // an invalid or refused case has no output of meshauth's
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			objs, err := Read(golden, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ran++
+			res := roundTrip(t, objs, Options{PublicURL: want.Spec.PublicURL})
+			for _, it := range res.Report.Changed {
+				switch {
+				case strings.HasPrefix(it.Setting, "logout "):
+				case len(want.Spec.OIDC.Audiences) > 0 && (strings.HasPrefix(it.Setting, "jwt ") || strings.HasPrefix(it.Setting, "spec.oidc.audiences")):
+				default:
+					t.Errorf("importing meshauth's own output changes %s: %q → %q (%s)", it.Setting, it.Was, it.Becomes, it.Why)
+				}
+			}
+			got, _ := api.Load(res.AuthConfig)
+			if got.Spec.Authorizer != want.Spec.Authorizer || got.Spec.OIDC.IssuerURL != want.Spec.OIDC.IssuerURL || got.Spec.OAuth2Proxy.ClientID != want.Spec.OAuth2Proxy.ClientID || got.Spec.OIDC.Provider != want.Spec.OIDC.Provider {
+				t.Errorf("imported authorizer %q issuer %q client %q provider %q, want %q %q %q %q", got.Spec.Authorizer, got.Spec.OIDC.IssuerURL, got.Spec.OAuth2Proxy.ClientID, got.Spec.OIDC.Provider, want.Spec.Authorizer, want.Spec.OIDC.IssuerURL, want.Spec.OAuth2Proxy.ClientID, want.Spec.OIDC.Provider)
+			}
+		})
+	}
+	if ran == 0 {
+		t.Fatal("no golden case found")
+	}
+}

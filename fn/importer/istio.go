@@ -241,6 +241,12 @@ func publicPaths(in *install, custom *policyFacts) (string, string) {
 		out = append(out, "any path under "+list(prefixes)+" (notPaths)")
 	}
 	cls := ""
+	if in.cs.authorizes(in, custom.provider) {
+		if sp := in.cs.skipPaths(); len(sp) > 0 {
+			slices.Sort(sp)
+			out = append(out, "plain paths under "+list(sp)+" (check-server skipAuthPaths)")
+		}
+	}
 	if custom.classifier && in.classifier != nil {
 		cls = list(in.classifier)
 		out = append(out, "plain paths under "+cls+" (meshauth-public-paths)")
@@ -268,32 +274,43 @@ func readJWT(in *install, x *objects) {
 		for i, r := range ra.GetJwtRules() {
 			at := idx("spec.jwtRules", i)
 			in.jwt = append(in.jwt, jwtFacts{object: o.id, field: at, selector: ra.GetSelector().GetMatchLabels(), rule: r})
-			k := "jwt " + r.GetIssuer() + " "
-			if len(in.settingsWithPrefix(k+"audiences")) > 0 {
-				k = "jwt " + r.GetIssuer() + " (" + strconv.Itoa(len(in.jwt)) + ") "
-			}
-			in.set(k+"audiences", setOf(r.GetAudiences()), o.id, at+".audiences")
-			jwks := r.GetJwksUri()
-			if jwks == "" {
-				jwks = "discovery"
-			}
-			in.set(k+"jwksUri", jwks, o.id, at+".jwksUri")
-			var claims []string
-			for _, c := range r.GetOutputClaimToHeaders() {
-				claims = append(claims, strings.ToLower(c.GetHeader())+"="+c.GetClaim())
-			}
-			slices.Sort(claims)
-			in.set(k+"outputClaimToHeaders", list(claims), o.id, at+".outputClaimToHeaders")
-			in.set(k+"forwardOriginalToken", boolStr(r.GetForwardOriginalToken()), o.id, at+".forwardOriginalToken")
-			var from []string
-			for _, h := range r.GetFromHeaders() {
-				from = append(from, strings.ToLower(h.GetName())+" "+strconv.Quote(h.GetPrefix()))
-			}
-			if len(from) == 0 {
-				from = []string{"authorization \"Bearer \" and access_token (Istio's default)"}
-			}
-			in.set(k+"fromHeaders", list(from)+plusParams(r.GetFromParams()), o.id, at+".fromHeaders")
 		}
+	}
+	// Several rules of one issuer (login and machine audiences) are told
+	// apart by their audiences, not by where they were written.
+	slices.SortStableFunc(in.jwt, func(a, b jwtFacts) int {
+		return strings.Compare(a.rule.GetIssuer()+"\x00"+setOf(a.rule.GetAudiences()), b.rule.GetIssuer()+"\x00"+setOf(b.rule.GetAudiences()))
+	})
+	seen := map[string]int{}
+	for _, j := range in.jwt {
+		r, at := j.rule, j.field
+		seen[r.GetIssuer()]++
+		k := "jwt " + r.GetIssuer() + " "
+		if n := seen[r.GetIssuer()]; n > 1 {
+			k = "jwt " + r.GetIssuer() + " (" + strconv.Itoa(n) + ") "
+		}
+		set := func(key, value, field string) { in.set(k+key, value, j.object, at+"."+field) }
+		set("audiences", setOf(r.GetAudiences()), "audiences")
+		jwks := r.GetJwksUri()
+		if jwks == "" {
+			jwks = "discovery"
+		}
+		set("jwksUri", jwks, "jwksUri")
+		var claims []string
+		for _, c := range r.GetOutputClaimToHeaders() {
+			claims = append(claims, strings.ToLower(c.GetHeader())+"="+c.GetClaim())
+		}
+		slices.Sort(claims)
+		set("outputClaimToHeaders", list(claims), "outputClaimToHeaders")
+		set("forwardOriginalToken", boolStr(r.GetForwardOriginalToken()), "forwardOriginalToken")
+		var from []string
+		for _, h := range r.GetFromHeaders() {
+			from = append(from, strings.ToLower(h.GetName())+" "+strconv.Quote(h.GetPrefix()))
+		}
+		if len(from) == 0 {
+			from = []string{"authorization \"Bearer \" and access_token (Istio's default)"}
+		}
+		set("fromHeaders", list(from)+plusParams(r.GetFromParams()), "fromHeaders")
 	}
 }
 

@@ -24,6 +24,9 @@ type o2pFacts struct {
 	replicas         *int32
 	deployment       string // object id, "" when only a ConfigMap was found
 	options          map[string]option
+	// pod and container are the Deployment's, for files the options name.
+	pod       *corev1.PodSpec
+	container *corev1.Container
 }
 
 // option is one oauth2-proxy option's effective value.
@@ -112,7 +115,7 @@ func readOAuth2Proxy(in *install, x *objects) {
 		}
 		f.namespace, f.deployment, f.replicas = d.o.namespace, d.o.id, d.d.Spec.Replicas
 		c := o2pContainer(d.d, true)
-		f.image = c.Image
+		f.image, f.pod, f.container = c.Image, &d.d.Spec.Template.Spec, c
 		readO2PWorkload(in, x, f, d, c)
 	default:
 		for _, key := range sortedKeys(x.configMaps) {
@@ -421,4 +424,35 @@ func optionName(name string) (string, outputcheck.OptionKind, bool) {
 		}
 	}
 	return "", "", false
+}
+
+// secretFile names the Secret key mounted at file in oauth2-proxy's
+// container (a CA bundle), or nil.
+func (f *o2pFacts) secretFile(file string) *api.SecretKeyRef {
+	if f.pod == nil || f.container == nil {
+		return nil
+	}
+	for _, m := range f.container.VolumeMounts {
+		key := ""
+		switch {
+		case m.SubPath != "" && m.MountPath == file:
+			key = m.SubPath
+		case m.SubPath == "" && path.Dir(file) == path.Clean(m.MountPath):
+			key = path.Base(file)
+		default:
+			continue
+		}
+		for _, v := range f.pod.Volumes {
+			if v.Name != m.Name || v.Secret == nil {
+				continue
+			}
+			for _, it := range v.Secret.Items {
+				if it.Path == key {
+					key = it.Key
+				}
+			}
+			return &api.SecretKeyRef{Name: v.Secret.SecretName, Key: key}
+		}
+	}
+	return nil
 }

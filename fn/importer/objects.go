@@ -46,6 +46,8 @@ type objects struct {
 	cmObj       map[string]*obj
 	secrets     map[string]*obj // names only: a Secret's data is never read
 	deployments []*deployment
+	// csConfigs are ConfigMaps holding a check-server config (not Dex's).
+	csConfigs map[string]bool
 }
 
 type deployment struct {
@@ -54,7 +56,7 @@ type deployment struct {
 }
 
 func index(in *install, nodes []*yaml.RNode) *objects {
-	x := &objects{configMaps: map[string]*corev1.ConfigMap{}, cmObj: map[string]*obj{}, secrets: map[string]*obj{}}
+	x := &objects{configMaps: map[string]*corev1.ConfigMap{}, cmObj: map[string]*obj{}, secrets: map[string]*obj{}, csConfigs: map[string]bool{}}
 	for _, n := range nodes {
 		o := newObj(n)
 		x.all = append(x.all, o)

@@ -38,6 +38,7 @@ type install struct {
 	jwt      []jwtFacts
 	routes   routeFacts
 	istiod   *istiodFacts
+	cs       *csFacts
 	// classifier: the public prefixes of meshauth's classifier EnvoyFilter.
 	classifier []string
 	objects    int
