@@ -91,6 +91,13 @@ func Import(objs []*yaml.RNode, opts Options) (*Result, error) {
 		stubbed["dex"] = true
 	}
 	compare(in, after, dropped, stubbed, &r)
+	if in.o2p != nil {
+		for _, sh := range in.o2p.shadowed {
+			name := sh.field[strings.LastIndex(sh.field, ".")+1:]
+			r.Changed = append(r.Changed, Item{Setting: "oauth2-proxy " + name + " (in the config file)", Was: "written in " + sh.object, Becomes: "in no ConfigMap", Object: sh.object, Field: sh.field,
+				Why: "a secret written into a ConfigMap, though the environment overrides it: meshauth's ConfigMap holds no secret; delete it from the file (import never copies it)"})
+		}
+	}
 	r.Inexpressible = append(r.Inexpressible, in.inexpressible...)
 	r.Notes = append(r.Notes, in.notes...)
 	for _, p := range outputcheck.Objects(rendered) {

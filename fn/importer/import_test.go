@@ -393,9 +393,10 @@ func TestImportTolerates(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := map[string]struct{ old, new, note string }{
-		"a Dex key Dex ignores":     {"skipApprovalScreen", "skipAprovalScreen", "ConfigMap auth/dex data[config.yaml].oauth2.skipAprovalScreen: the output checks find this in the install: unknown field"},
-		"a mesh key istiod drops":   {"enablePrometheusMerge: true", "enablePrometheusMerg: true", "ConfigMap istio-system/istio data[mesh].enablePrometheusMerg: the output checks find this in the install: unknown field"},
-		"a password in a Redis URL": {`cookie_samesite = "lax"`, "cookie_samesite = \"lax\"\n    session_store_type = \"redis\"\n    redis_connection_url = \"redis://:hunter22@redis.auth:6379\"", ""},
+		"a Dex key Dex ignores":                         {"skipApprovalScreen", "skipAprovalScreen", "ConfigMap auth/dex data[config.yaml].oauth2.skipAprovalScreen: the output checks find this in the install: unknown field"},
+		"a mesh key istiod drops":                       {"enablePrometheusMerge: true", "enablePrometheusMerg: true", "ConfigMap istio-system/istio data[mesh].enablePrometheusMerg: the output checks find this in the install: unknown field"},
+		"a client secret written into oauth2_proxy.cfg": {`oidc_issuer_url = "https://192.168.50.150/dex"`, "oidc_issuer_url = \"https://192.168.50.150/dex\"\n    client_secret = \"hunter22-in-a-configmap\"", "oauth2-proxy client_secret (in the config file): written in ConfigMap auth/oauth2-proxy → in no ConfigMap"},
+		"a password in a Redis URL":                     {`cookie_samesite = "lax"`, "cookie_samesite = \"lax\"\n    session_store_type = \"redis\"\n    redis_connection_url = \"redis://:hunter22@redis.auth:6379\"", ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -416,7 +417,7 @@ func TestImportTolerates(t *testing.T) {
 				t.Errorf("report lacks the note %q:\n%s", tc.note, b.String())
 			}
 			if strings.Contains(b.String()+string(res.AuthConfig), "hunter22") {
-				t.Error("a password in a URL leaves import")
+				t.Error("a secret leaves import")
 			}
 		})
 	}

@@ -24,6 +24,9 @@ type o2pFacts struct {
 	replicas         *int32
 	deployment       string // object id, "" when only a ConfigMap was found
 	options          map[string]option
+	// shadowed are secrets written in the config file that the environment
+	// or a flag overrides: still a secret in a ConfigMap.
+	shadowed []option
 	// pod and container are the Deployment's, for files the options name.
 	pod       *corev1.PodSpec
 	container *corev1.Container
@@ -284,6 +287,9 @@ func readO2PWorkload(in *install, x *objects, f *o2pFacts, d *deployment, c *cor
 		}
 	}
 	for k, v := range env {
+		if old, ok := f.options[k]; ok && old.written {
+			f.shadowed = append(f.shadowed, old)
+		}
 		f.options[k] = v
 	}
 	for k, v := range flags {
