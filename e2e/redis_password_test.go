@@ -77,20 +77,22 @@ func oauth2ProxyWithSecret(t *testing.T, e *env, key, value string) (string, int
 }
 
 // refusedAtStart: oauth2-proxy with a wrong password in the Secret exits 1
-// at start (it SETs and DELs a health-check key before it serves), naming
-// Redis's auth error; keys finds nothing written.
+// at start, its own error — it SETs a health-check key before it serves —
+// naming Redis's auth error want; keys finds nothing written.
 func refusedAtStart(t *testing.T, e *env, key, wrong, want string, keys func() (string, error)) {
 	t.Helper()
 	out, code := oauth2ProxyWithSecret(t, e, key, wrong)
-	if code != 1 || !strings.Contains(out, want) {
-		t.Errorf("oauth2-proxy with a wrong password in Secret %s key %s: exit %d, want 1 naming %q:\n%s", redisPasswordSecret, key, code, want, out)
-	} else {
-		for _, line := range strings.Split(out, "\n") {
-			if strings.Contains(line, want) {
-				t.Logf("refused at start (exit %d): %s", code, strings.TrimSpace(line))
-				break
-			}
+	var refusal string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "unable to set a redis initialization key") && strings.Contains(line, want) {
+			refusal = strings.TrimSpace(line)
+			break
 		}
+	}
+	if code != 1 || refusal == "" {
+		t.Errorf("oauth2-proxy with a wrong password in Secret %s key %s: exit %d, want 1 and \"unable to set a redis initialization key: … %s\":\n%s", redisPasswordSecret, key, code, want, out)
+	} else {
+		t.Logf("refused at start (exit %d): %s", code, refusal)
 	}
 	if left, err := keys(); err != nil || left != "" {
 		t.Errorf("Redis holds %q (%v) after the refused start", left, err)
