@@ -7,6 +7,7 @@
 #   e2e/mutations.sh            # needs make build upstream; ~1 s per mutation
 #   E2E_AUTHCONFIG_FN=/path/to/authconfig-fn e2e/mutations.sh
 #   e2e/mutations.sh browser    # the browser flows' list (needs make chromium); ~40 s per mutation
+#   E2E_MUTATIONS_TEST=^TestRedis e2e/mutations.sh   # only the mutations of the tests this matches
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +51,13 @@ mutations=(
   'TestRedisClusterSessions|redis_use_cluster off (oauth2_proxy.cfg)|redis_use_cluster = true|redis_use_cluster = false'
   'TestRedisTLSSessions|Redis CA path dropped (oauth2_proxy.cfg)|(?m)^\s*redis_ca_path = .*\n|'
   'TestRedisTLSSessions|Redis CA mount path (Deployment)|mountPath: /etc/oauth2-proxy-redis-ca|mountPath: /etc/oauth2-proxy-redis'
+  'TestRedisSentinelTLSSessions|Redis CA path dropped, sentinel (oauth2_proxy.cfg)|(?m)^\s*redis_ca_path = .*\n|'
+  'TestRedisClusterTLSSessions|Redis CA path dropped, cluster (oauth2_proxy.cfg)|(?m)^\s*redis_ca_path = .*\n|'
+  'TestRedisPasswordSessions|Redis password env misnamed (Deployment)|name: OAUTH2_PROXY_REDIS_PASSWORD|name: OAUTH2_PROXY_REDIS_PASSWD'
+  'TestRedisPasswordSessions|Redis password in the ConfigMap too (oauth2_proxy.cfg)|(?m)^([ \t]*)(session_store_type = "redis")(\n)|${1}${2}${3}${1}redis_password = "in-the-configmap"${3}'
+  'TestRedisSentinelPasswordSessions|sentinel password env misnamed (Deployment)|name: OAUTH2_PROXY_REDIS_SENTINEL_PASSWORD|name: OAUTH2_PROXY_REDIS_SENTINEL_PASSWD'
+  'TestRedisSentinelPasswordSessions|sentinel given the master password (Deployment)|key: sentinel-password|key: password'
+  'TestRedisClusterPasswordSessions|Redis password env misnamed, cluster (Deployment)|name: OAUTH2_PROXY_REDIS_PASSWORD|name: OAUTH2_PROXY_REDIS_PASSWD'
 )
 
 # The browser flows (TestBrowser, docs/e2e.md): each mutation runs the login
@@ -66,6 +74,13 @@ browser=(
 )
 if [[ "${1:-}" == browser ]]; then
   mutations=("${browser[@]}")
+fi
+if [[ -n "${E2E_MUTATIONS_TEST:-}" ]]; then # only the mutations whose test matches this (grep -E) regexp
+  picked=()
+  for m in "${mutations[@]}"; do
+    if grep -qE -- "$E2E_MUTATIONS_TEST" <<<"${m%%|*}"; then picked+=("$m"); fi
+  done
+  mutations=("${picked[@]}")
 fi
 
 survived=0
