@@ -88,7 +88,9 @@ for m in "${mutations[@]}"; do
   IFS='|' read -r test name re repl <<<"$m"
   test=${test//,/|}
   top=${test%%\$*}
+  began=$SECONDS
   out=$(E2E_MUTATE="$re=>$repl" go test -count=1 -v -run "^$test\$" ./e2e/ 2>&1)
+  took="$((SECONDS - began))s"
   if grep -q "matched nothing" <<<"$out"; then
     printf '%-60s NOT APPLIED (regexp matched nothing)\n' "$name"; survived=1; continue
   fi
@@ -97,7 +99,7 @@ for m in "${mutations[@]}"; do
   fi
   failed=$(grep -oE -- "--- FAIL: $top/[0-9a-z_]+" <<<"$out" | sed 's/.*\///' | sort -u | tr '\n' ' ')
   if [[ -n "$failed" ]]; then
-    printf '%-60s caught by: %s\n' "$name" "$failed"
+    printf '%-60s %4s caught by: %s\n' "$name" "$took" "$failed"
     if [[ "$top" == TestBrowser ]]; then # the first complaint of each browser flow that failed
       for f in $failed; do
         why=$(sed -n "/^=== RUN   $top\/$f\$/,/^=== RUN/p" <<<"$out" | grep -m1 -E '^    browser_[a-z]*_?test.go:[0-9]+: ' | sed 's/^ *//' | cut -c1-160)
@@ -106,9 +108,9 @@ for m in "${mutations[@]}"; do
     fi
   elif grep -q -- "--- FAIL: $top " <<<"$out"; then
     why=$(grep -v E2E_MUTATE <<<"$out" | grep -m1 -E '^    [a-z_]+_test.go:[0-9]+: ' | sed 's/^ *//' | cut -c1-110)
-    printf '%-60s caught at boot (flow 1): %s\n' "$name" "$why"
+    printf '%-60s %4s caught at boot (flow 1): %s\n' "$name" "$took" "$why"
   else
-    printf '%-60s SURVIVED\n' "$name"; survived=1
+    printf '%-60s %4s SURVIVED\n' "$name" "$took"; survived=1
   fi
 done
 exit $survived
