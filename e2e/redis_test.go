@@ -92,9 +92,15 @@ func startSentinelServe(t *testing.T, ctx context.Context, lg *logs, name string
 	if !waitRedis(t, ctx, time.Now().Add(readyTimeout), func() bool {
 		out, err := s.dial.cmd(addr, "SENTINEL", "MASTER", "mymaster")
 		seen = fmt.Sprintf("%q %v", out, err)
-		f := strings.Split(out, "\n")
-		return err == nil && slices.Contains(f, "flags") && f[slices.Index(f, "flags")+1] == "master" &&
-			slices.Contains(f, "role-reported") && f[slices.Index(f, "role-reported")+1] == "master"
+		m := map[string]string{} // the answer is field, value, field, value, …
+		for f := range slices.Chunk(strings.Split(out, "\n"), 2) {
+			if len(f) == 2 {
+				m[f[0]] = f[1]
+			}
+		}
+		// flags is "master" alone (not s_down, disconnected) once the
+		// sentinel's link is up, role-reported once the master answered INFO.
+		return err == nil && m["flags"] == "master" && m["role-reported"] == "master"
 	}) {
 		t.Fatalf("%s did not reach the master %s within %s: SENTINEL MASTER mymaster = %s", name, master, readyTimeout, seen)
 	}
