@@ -409,6 +409,9 @@ func identity(in *install, s *api.Spec, loginIssuer, clientID, emailClaim, userI
 		r := j.rule
 		user, userClaim, groups, groupsC := "", "", "", ""
 		for _, h := range r.GetOutputClaimToHeaders() {
+			if h.GetClaim() == "email_verified" {
+				continue // meshauth's flag for the DENY rule, not an identity
+			}
 			if h.GetClaim() == orDefault(groupsClaim, "groups") || strings.Contains(strings.ToLower(h.GetHeader()), "group") {
 				groups, groupsC = strings.ToLower(h.GetHeader()), h.GetClaim()
 			} else {

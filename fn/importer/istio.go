@@ -298,6 +298,10 @@ func readJWT(in *install, x *objects) {
 		set("jwksUri", jwks, "jwksUri")
 		var claims []string
 		for _, c := range r.GetOutputClaimToHeaders() {
+			if c.GetClaim() == "email_verified" {
+				// meshauth's flag for the DENY rule (spec.oidc.allowUnverifiedEmail).
+				continue
+			}
 			claims = append(claims, strings.ToLower(c.GetHeader())+"="+c.GetClaim())
 		}
 		slices.Sort(claims)
