@@ -57,7 +57,9 @@ func newTestPKI(t testing.TB, hosts ...string) *testPKI {
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// Client too: a TLS Redis Cluster's nodes present it to each other,
+		// and the cluster bus always asks for a client certificate.
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	for _, h := range hosts { // an address (127.0.0.1) is checked against IP SANs, a name against DNS SANs
 		if ip := net.ParseIP(h); ip != nil {

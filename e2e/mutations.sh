@@ -7,6 +7,7 @@
 #   e2e/mutations.sh            # needs make build upstream; ~1 s per mutation
 #   E2E_AUTHCONFIG_FN=/path/to/authconfig-fn e2e/mutations.sh
 #   e2e/mutations.sh browser    # the browser flows' list (needs make chromium); ~40 s per mutation
+#   E2E_MUTATIONS_TEST=^TestRedis e2e/mutations.sh   # only the mutations of the tests this matches
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +57,13 @@ mutations=(
   'TestRedisClusterSessions|redis_use_cluster off (oauth2_proxy.cfg)|redis_use_cluster = true|redis_use_cluster = false'
   'TestRedisTLSSessions|Redis CA path dropped (oauth2_proxy.cfg)|(?m)^\s*redis_ca_path = .*\n|'
   'TestRedisTLSSessions|Redis CA mount path (Deployment)|mountPath: /etc/oauth2-proxy-redis-ca|mountPath: /etc/oauth2-proxy-redis'
+  'TestRedisSentinelTLSSessions|Redis CA path dropped, sentinel (oauth2_proxy.cfg)|(?m)^\s*redis_ca_path = .*\n|'
+  'TestRedisClusterTLSSessions|Redis CA path dropped, cluster (oauth2_proxy.cfg)|(?m)^\s*redis_ca_path = .*\n|'
+  'TestRedisPasswordSessions|Redis password env misnamed (Deployment)|name: OAUTH2_PROXY_REDIS_PASSWORD|name: OAUTH2_PROXY_REDIS_PASSWD'
+  'TestRedisPasswordSessions|Redis password in the ConfigMap too (oauth2_proxy.cfg)|(?m)^([ \t]*)(session_store_type = "redis")(\n)|${1}${2}${3}${1}redis_password = "in-the-configmap"${3}'
+  'TestRedisSentinelPasswordSessions|sentinel password env misnamed (Deployment)|name: OAUTH2_PROXY_REDIS_SENTINEL_PASSWORD|name: OAUTH2_PROXY_REDIS_SENTINEL_PASSWD'
+  'TestRedisSentinelPasswordSessions|sentinel given the master password (Deployment)|key: sentinel-password|key: password'
+  'TestRedisClusterPasswordSessions|Redis password env misnamed, cluster (Deployment)|name: OAUTH2_PROXY_REDIS_PASSWORD|name: OAUTH2_PROXY_REDIS_PASSWD'
 )
 
 # The browser flows (TestBrowser, docs/e2e.md): each mutation runs the login
@@ -73,13 +81,22 @@ browser=(
 if [[ "${1:-}" == browser ]]; then
   mutations=("${browser[@]}")
 fi
+if [[ -n "${E2E_MUTATIONS_TEST:-}" ]]; then # only the mutations whose test matches this (grep -E) regexp
+  picked=()
+  for m in "${mutations[@]}"; do
+    if grep -qE -- "$E2E_MUTATIONS_TEST" <<<"${m%%|*}"; then picked+=("$m"); fi
+  done
+  mutations=("${picked[@]}")
+fi
 
 survived=0
 for m in "${mutations[@]}"; do
   IFS='|' read -r test name re repl <<<"$m"
   test=${test//,/|}
   top=${test%%\$*}
+  began=$SECONDS
   out=$(E2E_MUTATE="$re=>$repl" go test -count=1 -v -run "^$test\$" ./e2e/ 2>&1)
+  took="$((SECONDS - began))s"
   if grep -q "matched nothing" <<<"$out"; then
     printf '%-60s NOT APPLIED (regexp matched nothing)\n' "$name"; survived=1; continue
   fi
@@ -88,7 +105,7 @@ for m in "${mutations[@]}"; do
   fi
   failed=$(grep -oE -- "--- FAIL: $top/[0-9a-z_]+" <<<"$out" | sed 's/.*\///' | sort -u | tr '\n' ' ')
   if [[ -n "$failed" ]]; then
-    printf '%-60s caught by: %s\n' "$name" "$failed"
+    printf '%-60s %4s caught by: %s\n' "$name" "$took" "$failed"
     if [[ "$top" == TestBrowser ]]; then # the first complaint of each browser flow that failed
       for f in $failed; do
         why=$(sed -n "/^=== RUN   $top\/$f\$/,/^=== RUN/p" <<<"$out" | grep -m1 -E '^    browser_[a-z]*_?test.go:[0-9]+: ' | sed 's/^ *//' | cut -c1-160)
@@ -97,9 +114,9 @@ for m in "${mutations[@]}"; do
     fi
   elif grep -q -- "--- FAIL: $top " <<<"$out"; then
     why=$(grep -v E2E_MUTATE <<<"$out" | grep -m1 -E '^    [a-z_]+_test.go:[0-9]+: ' | sed 's/^ *//' | cut -c1-110)
-    printf '%-60s caught at boot (flow 1): %s\n' "$name" "$why"
+    printf '%-60s %4s caught at boot (flow 1): %s\n' "$name" "$took" "$why"
   else
-    printf '%-60s SURVIVED\n' "$name"; survived=1
+    printf '%-60s %4s SURVIVED\n' "$name" "$took"; survived=1
   fi
 done
 exit $survived

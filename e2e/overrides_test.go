@@ -37,8 +37,10 @@ package e2e
 // | oauth2_proxy.cfg cookie_refresh (TestHydraRefreshRefusedOrBroken only) | the derived 2.5s | 59m (E2E_MUTATE) | what the old fixed default does |
 // | Redis address (TestRedis*Sessions)     | a Service                            | 127.0.0.1:<free> in the AuthConfig (a cluster's seed node; rediss:// for TLS) | no cluster DNS |
 // | files of mounted Secrets (redis_ca_path) | /etc/oauth2-proxy-redis-ca/<key> (Secret volume) | <tmp>/secrets/<n>/<key>, passed as --redis-ca-path (loopback.SecretFiles) | no kubelet; a flag overrides the file, which stays the emitted one |
-// | the Redis Cluster (TestRedisClusterSessions) | the user's cluster, behind a Service | three masters, no replicas; the seed (the one address) holds no slot | a key can only be reached through the slot map |
-// | the Redis CA Secret (TestRedisTLSSessions) | a Secret the user creates          | a CA the test generates (addTestSecret) | the function never writes secrets          |
+// | the Redis Cluster (TestRedisCluster*Sessions) | the user's cluster, behind a Service | three masters, no replicas; the seed (the one address) holds no slot | a key can only be reached through the slot map |
+// | the Redis CA Secret (TestRedis*TLSSessions) | a Secret the user creates          | a CA the test generates (addTestSecret) | the function never writes secrets          |
+// | the Redis password Secret (TestRedis*PasswordSessions) | a Secret the user creates | e2e-redis: a password per test (addTestSecret); the wrong one of the refusal only for that run | the function never writes secrets |
+// | the Redis servers' certificate (TestRedis*TLSSessions) | the user's | one leaf of the e2e test CA for 127.0.0.1, server and client usage | a TLS cluster bus asks nodes for client certificates |
 
 import (
 	"strings"

@@ -22,6 +22,7 @@ import (
 type redisCluster struct {
 	seed   string
 	owners []string // the slot holders: 0-8191, 8192-16383
+	dial   redisDial
 }
 
 func (c redisCluster) nodes() []string { return append([]string{c.seed}, c.owners...) }
@@ -31,36 +32,46 @@ func (c redisCluster) nodes() []string { return append([]string{c.seed}, c.owner
 // the cluster state ok. Three idle redis-servers cost little on 2 cores
 // (no replicas, nothing on disk); start and gossip took 2–5 s here.
 func startRedisCluster(t *testing.T, ctx context.Context, lg *logs) redisCluster {
+	return startRedisClusterServe(t, ctx, lg, plainRedis)
+}
+
+// startRedisClusterServe is startRedisCluster with nodes listening as s
+// says: TLS only (the cluster bus too, tls-cluster), with a password.
+func startRedisClusterServe(t *testing.T, ctx context.Context, lg *logs, s redisServe) redisCluster {
 	t.Helper()
 	var nodes, bus []string
 	for i := range 3 {
 		var busPort string
-		addr := startRedisArgs(t, ctx, lg, fmt.Sprintf("redis-cluster-%d", i), dialRedis, func(port string) []string {
+		addr := startRedisArgs(t, ctx, lg, fmt.Sprintf("redis-cluster-%d", i), s.dial, func(port string) []string {
 			// The bus port is picked too (the default, port+10000, may be taken).
 			busPort = strconv.Itoa(freePort(t))
-			return redisServerArgs("--port", port, "--cluster-enabled", "yes",
+			args := append(s.flags(port), "--cluster-enabled", "yes",
 				"--cluster-config-file", filepath.Join(t.TempDir(), "nodes.conf"), "--cluster-port", busPort)
+			if s.tls {
+				args = append(args, "--tls-cluster", "yes")
+			}
+			return redisServerArgs(args...)
 		})
 		nodes, bus = append(nodes, addr), append(bus, busPort)
 	}
-	c := redisCluster{seed: nodes[0], owners: nodes[1:]}
+	c := redisCluster{seed: nodes[0], owners: nodes[1:], dial: s.dial}
 	must := func(out string, err error) {
 		t.Helper()
 		if err != nil || out != "OK" {
 			t.Fatalf("setting up the Redis Cluster: %q, %v", out, err)
 		}
 	}
-	must(redisCmd(c.owners[0], "CLUSTER", "ADDSLOTSRANGE", "0", "8191"))
-	must(redisCmd(c.owners[1], "CLUSTER", "ADDSLOTSRANGE", "8192", "16383"))
+	must(c.dial.cmd(c.owners[0], "CLUSTER", "ADDSLOTSRANGE", "0", "8191"))
+	must(c.dial.cmd(c.owners[1], "CLUSTER", "ADDSLOTSRANGE", "8192", "16383"))
 	for i, n := range c.owners {
 		host, port, _ := net.SplitHostPort(n)
-		must(redisCmd(c.seed, "CLUSTER", "MEET", host, port, bus[i+1]))
+		must(c.dial.cmd(c.seed, "CLUSTER", "MEET", host, port, bus[i+1]))
 	}
 	var state string
 	if !waitRedis(t, ctx, time.Now().Add(readyTimeout), func() bool {
 		state = ""
 		for _, n := range c.nodes() {
-			info, err := redisCmd(n, "CLUSTER", "INFO")
+			info, err := c.dial.cmd(n, "CLUSTER", "INFO")
 			if err != nil || !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:3") {
 				state = fmt.Sprintf("%s: %q %v", n, info, err)
 				return false
@@ -77,7 +88,7 @@ func startRedisCluster(t *testing.T, ctx context.Context, lg *logs) redisCluster
 func (c redisCluster) keys() (string, error) {
 	var out []string
 	for _, n := range c.nodes() {
-		held, err := redisCmd(n, "KEYS", "*")
+		held, err := c.dial.cmd(n, "KEYS", "*")
 		if err != nil {
 			return "", fmt.Errorf("KEYS on %s: %w", n, err)
 		}
@@ -99,13 +110,19 @@ func TestRedisClusterSessions(t *testing.T) {
 	c := startRedisCluster(t, ctx, lg)
 	e, h := newHydraEnv(t, redisStore(map[string]any{"cluster": map[string]any{"addresses": []any{"redis://" + c.seed}}}))
 	b, ticket := loginRedisSession(t, e, h, c.keys)
+	c.checkSlotOwners(t)
+	signOutRevokes(t, e, b, ticket, c.keys)
+}
 
-	// Where the session went: on the owner of its key's slot, by the
-	// cluster's own answer (CLUSTER KEYSLOT, and the key present there).
+// checkSlotOwners: every key the cluster holds (the session) is on the owner
+// of its key's slot, by the cluster's own answer (CLUSTER KEYSLOT, and the
+// key present there).
+func (c redisCluster) checkSlotOwners(t *testing.T) {
+	t.Helper()
 	held, _ := c.keys()
 	for _, line := range strings.Split(held, "\n") {
 		node, key, _ := strings.Cut(line, "=")
-		slot, err := redisCmd(c.seed, "CLUSTER", "KEYSLOT", key)
+		slot, err := c.dial.cmd(c.seed, "CLUSTER", "KEYSLOT", key)
 		n, _ := strconv.Atoi(slot)
 		want := c.owners[0]
 		if n >= 8192 {
@@ -116,5 +133,4 @@ func TestRedisClusterSessions(t *testing.T) {
 		}
 		t.Logf("session key %s: slot %s, on %s (the seed %s holds no slot)", key, slot, node, c.seed)
 	}
-	signOutRevokes(t, e, b, ticket, c.keys)
 }

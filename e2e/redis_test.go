@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,9 +20,7 @@ import (
 // startRedis runs Debian's redis-server (make redis-server installs it) on
 // 127.0.0.1 without persistence; a port taken before the bind is retried.
 func startRedis(t *testing.T, ctx context.Context, lg *logs) string {
-	return startRedisArgs(t, ctx, lg, "redis", dialRedis, func(port string) []string {
-		return redisServerArgs("--port", port)
-	})
+	return startRedisServe(t, ctx, lg, "redis", plainRedis)
 }
 
 // redisServerArgs are the flags every redis-server of the e2e gets: loopback
@@ -30,18 +29,82 @@ func redisServerArgs(extra ...string) []string {
 	return append([]string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
 }
 
+// redisServe is how a test's redis-servers listen and whom they admit: the
+// listening flags for a port, and the dial that reaches them (plain TCP or
+// TLS, sending AUTH first when they require a password).
+type redisServe struct {
+	flags func(port string) []string
+	dial  redisDial
+	tls   bool // TLS only: a sentinel then talks TLS to the master, a cluster's bus is TLS
+}
+
+// plainRedis listens on a plain TCP port and admits anyone.
+var plainRedis = redisServe{flags: func(port string) []string { return []string{"--port", port} }, dial: dialRedis}
+
+// withPassword: every server requires pw (requirepass; masterauth is what a
+// replica would authenticate to its master with), and the test's own dial
+// authenticates first.
+func (s redisServe) withPassword(pw string) redisServe {
+	flags := s.flags
+	s.flags = func(port string) []string { return append(flags(port), "--requirepass", pw, "--masterauth", pw) }
+	s.dial = s.dial.auth(pw)
+	return s
+}
+
+// startRedisServe starts one redis-server listening as s says, extra flags
+// after the listening ones.
+func startRedisServe(t *testing.T, ctx context.Context, lg *logs, name string, s redisServe, extra ...string) string {
+	return startRedisArgs(t, ctx, lg, name, s.dial, func(port string) []string {
+		return redisServerArgs(append(s.flags(port), extra...)...)
+	})
+}
+
 // startSentinel runs redis-server in sentinel mode watching master as
 // mymaster (sentinel rewrites its config file, so each gets its own).
 func startSentinel(t *testing.T, ctx context.Context, lg *logs, master string) string {
+	return startSentinelServe(t, ctx, lg, "redis-sentinel", plainRedis, master)
+}
+
+// startSentinelServe runs a sentinel listening as s says (a password of s is
+// the sentinel's own) that watches master as mymaster: over TLS
+// (tls-replication) when s is TLS, with the master's password (sentinel
+// auth-pass) when one is given. It returns once the sentinel has reached
+// the master and takes it for one.
+func startSentinelServe(t *testing.T, ctx context.Context, lg *logs, name string, s redisServe, master string, masterPass ...string) string {
+	t.Helper()
 	host, mport, _ := net.SplitHostPort(master)
-	return startRedisArgs(t, ctx, lg, "redis-sentinel", dialRedis, func(port string) []string {
+	text := fmt.Sprintf("sentinel monitor mymaster %s %s 1\n", host, mport)
+	for _, pw := range masterPass {
+		text += fmt.Sprintf("sentinel auth-pass mymaster %s\n", pw)
+	}
+	addr := startRedisArgs(t, ctx, lg, name, s.dial, func(port string) []string {
 		conf := filepath.Join(t.TempDir(), "sentinel.conf")
-		text := fmt.Sprintf("port %s\nbind 127.0.0.1\nsentinel monitor mymaster %s %s 1\n", port, host, mport)
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		return []string{conf, "--sentinel"}
+		args := append([]string{conf, "--sentinel", "--bind", "127.0.0.1"}, s.flags(port)...)
+		if s.tls {
+			args = append(args, "--tls-replication", "yes")
+		}
+		return args
 	})
+	var seen string
+	if !waitRedis(t, ctx, time.Now().Add(readyTimeout), func() bool {
+		out, err := s.dial.cmd(addr, "SENTINEL", "MASTER", "mymaster")
+		seen = fmt.Sprintf("%q %v", out, err)
+		m := map[string]string{} // the answer is field, value, field, value, …
+		for f := range slices.Chunk(strings.Split(out, "\n"), 2) {
+			if len(f) == 2 {
+				m[f[0]] = f[1]
+			}
+		}
+		// flags is "master" alone (not s_down, disconnected) once the
+		// sentinel's link is up, role-reported once the master answered INFO.
+		return err == nil && m["flags"] == "master" && m["role-reported"] == "master"
+	}) {
+		t.Fatalf("%s did not reach the master %s within %s: SENTINEL MASTER mymaster = %s", name, master, readyTimeout, seen)
+	}
+	return addr
 }
 
 // startRedisArgs starts redis-server with args(port) and waits until it
@@ -96,6 +159,25 @@ func waitRedis(t testing.TB, ctx context.Context, deadline time.Time, done func(
 type redisDial func(addr string) (net.Conn, error)
 
 func dialRedis(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+
+// auth is dial followed by AUTH pw (a server with requirepass answers
+// anything else with NOAUTH).
+func (dial redisDial) auth(pw string) redisDial {
+	return func(addr string) (net.Conn, error) {
+		c, err := dial(addr)
+		if err != nil {
+			return nil, err
+		}
+		c.SetDeadline(time.Now().Add(httpTimeout))
+		fmt.Fprintf(c, "*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", len(pw), pw)
+		if out, err := readRESP(bufio.NewReader(c)); err != nil || out != "OK" {
+			c.Close()
+			return nil, fmt.Errorf("AUTH: %q %v", out, err)
+		}
+		c.SetDeadline(time.Time{})
+		return c, nil
+	}
+}
 
 // redisCmd sends one command over plain TCP (redisDial.cmd says what comes back).
 func redisCmd(addr string, args ...string) (string, error) {

@@ -31,11 +31,11 @@ func requireRedisTLS(t *testing.T, ctx context.Context) {
 	}
 }
 
-// startRedisTLS runs redis-server on a TLS port only (no plain port), with a
+// tlsRedis: redis-servers on a TLS port only (no plain port), with a
 // serving certificate for 127.0.0.1 from pki; clients are not asked for
-// certificates (tls-auth-clients no: the CA under test is the client's). The
-// returned dial trusts exactly pki's CA, for the test's own look into Redis.
-func startRedisTLS(t *testing.T, ctx context.Context, lg *logs, pki *testPKI) (string, redisDial) {
+// certificates (tls-auth-clients no: the CA under test is the client's).
+// Its dial trusts exactly pki's CA, for the test's own look into Redis.
+func tlsRedis(t *testing.T, ctx context.Context, pki *testPKI) redisServe {
 	t.Helper()
 	requireRedisTLS(t, ctx)
 	dir := t.TempDir()
@@ -47,15 +47,25 @@ func startRedisTLS(t *testing.T, ctx context.Context, lg *logs, pki *testPKI) (s
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pki.caPEM)
-	dial := func(addr string) (net.Conn, error) {
-		return tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
+	return redisServe{
+		flags: func(port string) []string {
+			return []string{"--port", "0", "--tls-port", port,
+				"--tls-cert-file", filepath.Join(dir, "redis.crt"), "--tls-key-file", filepath.Join(dir, "redis.key"),
+				"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no"}
+		},
+		dial: func(addr string) (net.Conn, error) {
+			return tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
+		},
+		tls: true,
 	}
-	addr := startRedisArgs(t, ctx, lg, "redis-tls", dial, func(port string) []string {
-		return redisServerArgs("--port", "0", "--tls-port", port,
-			"--tls-cert-file", filepath.Join(dir, "redis.crt"), "--tls-key-file", filepath.Join(dir, "redis.key"),
-			"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no")
-	})
-	return addr, dial
+}
+
+// startRedisTLS runs one TLS-only redis-server (tlsRedis) and returns its
+// address and the test's dial.
+func startRedisTLS(t *testing.T, ctx context.Context, lg *logs, pki *testPKI) (string, redisDial) {
+	t.Helper()
+	s := tlsRedis(t, ctx, pki)
+	return startRedisServe(t, ctx, lg, "redis-tls", s), s.dial
 }
 
 // TestRedisTLSSessions: a rediss:// address and caSecretRef on a real

@@ -89,8 +89,10 @@ func TestHelmReleases(t *testing.T) {
 			write(t, filepath.Join(work, "release.yaml"), toYAML(t, release))
 			write(t, filepath.Join(work, "context.yaml"), toYAML(t, context))
 			var components []string
-			if b, err := os.ReadFile(filepath.Join(values, "routes", "kustomization.yaml")); err == nil {
-				write(t, filepath.Join(work, "routes", "kustomization.yaml"), b)
+			if _, err := os.Stat(filepath.Join(values, "routes", "kustomization.yaml")); err == nil {
+				if err := os.CopyFS(filepath.Join(work, "routes"), os.DirFS(filepath.Join(values, "routes"))); err != nil {
+					t.Fatal(err)
+				}
 				components = append(components, "routes")
 			}
 			stream := kustomizeBuild(t, work, []string{"release.yaml", "context.yaml"}, components)

@@ -34,6 +34,8 @@ const usage = `authconfig-fn: one AuthConfig in, the Istio + oauth2-proxy + Dex 
                                       write values for the oauth2-proxy, Dex and istiod charts
   authconfig-fn validate -f FILE      check an AuthConfig, print every problem
   authconfig-fn schema                print the AuthConfig CRD (OpenAPI v3 schema)
+  authconfig-fn import -f INSTALL [-o FILE] [-report FILE] [-public-url URL]
+                                      write the AuthConfig an existing install amounts to, and a report
 `
 
 // Main runs the command and returns the exit code.
@@ -49,6 +51,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = validate(args[1:], stdin, stdout, stderr)
 	case "schema":
 		err = schema(stdout)
+	case "import":
+		err = importCmd(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

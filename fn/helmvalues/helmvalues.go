@@ -14,6 +14,8 @@ package helmvalues
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -165,10 +167,10 @@ func Render(c api.AuthConfig, o Options) (Output, error) {
 	if extras != "" {
 		out.Files[ExtrasFile] = extras
 	}
-	if routes != "" {
-		out.Files[RoutesDir+"/kustomization.yaml"] = routes
+	for name, text := range routes {
+		out.Files[RoutesDir+"/"+name] = text
 	}
-	out.Files[ReadmeFile] = b.readme(versionsUsed, dex != nil, routes != "")
+	out.Files[ReadmeFile] = b.readme(versionsUsed, dex != nil, slices.Sorted(maps.Keys(routes)))
 	return out, nil
 }
 

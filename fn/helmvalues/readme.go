@@ -15,7 +15,7 @@ func helmVersionArg(v string) string {
 }
 
 // readme says, one line per file, where each file goes.
-func (b *builder) readme(v map[string]string, dex, routes bool) string {
+func (b *builder) readme(v map[string]string, dex bool, routes []string) string {
 	s := b.c.Spec
 	var w strings.Builder
 	fmt.Fprintf(&w, "# meshauth for Helm: AuthConfig %q\n\n", b.c.Metadata.Name)
@@ -40,8 +40,13 @@ func (b *builder) readme(v map[string]string, dex, routes bool) string {
 		line(DexValuesFile, fmt.Sprintf("helm upgrade --install dex dex/dex --version %s -n %s --create-namespace -f %s", helmVersionArg(v["dex"]), s.Dex.Namespace, DexValuesFile))
 	}
 	line(OAuth2ProxyValuesFile, fmt.Sprintf("helm upgrade --install oauth2-proxy oauth2-proxy/oauth2-proxy --version %s -n %s --create-namespace -f %s", helmVersionArg(v["oauth2-proxy"]), s.OAuth2Proxy.Namespace, OAuth2ProxyValuesFile))
-	if routes {
+	if len(routes) > 0 {
 		fmt.Fprintf(&w, "- `%s/kustomization.yaml` → no `helm upgrade`: a kustomize Component; list `%s` under `components:` of the kustomization that holds %s\n", RoutesDir, RoutesDir, s.Logout.VirtualService.Namespace+"/"+s.Logout.VirtualService.Name)
+	}
+	for _, f := range routes {
+		if f != "kustomization.yaml" {
+			fmt.Fprintf(&w, "- `%s/%s` → part of that Component: a local-config object its replacements read, which kustomize leaves out of the build\n", RoutesDir, f)
+		}
 	}
 	fmt.Fprintf(&w, "- `%s` → this file\n", ReadmeFile)
 

@@ -227,3 +227,36 @@ func setPath(n *yaml.RNode, p string) error {
 	}
 	return nil
 }
+
+// ComponentFiles is a component laid out as files for a target the caller
+// cannot see, every patch inline (as componentFiles does for targets not in
+// the package): file name → content, without the orchestrators' path
+// annotations. The Helm output's routes/ folder is written with it.
+func ComponentFiles(c generators.Component, configName string) (map[string]string, error) {
+	nodes, _, err := componentFiles(c, c.Patches, "", configName)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, n := range nodes {
+		name := n.GetAnnotations()[pathAnnotation]
+		for _, a := range []string{pathAnnotation, internalPathAnnotation, indexAnnotation, internalIndex} {
+			if _, err := n.Pipe(yaml.ClearAnnotation(a)); err != nil {
+				return nil, err
+			}
+		}
+		if m, err := n.Pipe(yaml.Lookup("metadata")); err == nil && m != nil {
+			if a := m.Field("annotations"); a != nil && len(a.Value.YNode().Content) == 0 {
+				if _, err := m.Pipe(yaml.Clear("annotations")); err != nil {
+					return nil, err
+				}
+			}
+		}
+		text, err := n.String()
+		if err != nil {
+			return nil, err
+		}
+		out[name] = text
+	}
+	return out, nil
+}

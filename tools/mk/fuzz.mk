@@ -14,7 +14,8 @@ FUZZ_TARGETS := \
 	./fn/process:FuzzFastBlockAndFlow \
 	./generators/merge:FuzzExtensionProvider \
 	./generators/merge:FuzzDexConfig \
-	./checkserver/pathmatch:FuzzPatternSameAsMatcher
+	./checkserver/pathmatch:FuzzPatternSameAsMatcher \
+	./fn/importer:FuzzImport
 
 .PHONY: fuzz
 fuzz: ## fuzz every target for FUZZTIME (default 1m) one after another, e.g. make fuzz FUZZTIME=10m
