@@ -501,6 +501,8 @@ func TestGatewayAPI(t *testing.T) {
 	t.Run("4_logout", func(t *testing.T) { e.flowLogout(t) })
 	t.Run("5_machine_tokens", func(t *testing.T) { e.flowMachineTokens(t) })
 	t.Run("8_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
+	t.Run("9_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
+	t.Run("10_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
 }
 
 // TestGatewayAPICheckServer is TestGatewayAPI with authorizer: check-server.
@@ -511,6 +513,8 @@ func TestGatewayAPICheckServer(t *testing.T) {
 	t.Run("6_logout", func(t *testing.T) { e.flowLogout(t) })
 	t.Run("6_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
 	t.Run("6_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
+	t.Run("6_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
+	t.Run("6_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
 }
 
 func gatewayAPIMode(spec map[string]any) {

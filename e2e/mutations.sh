@@ -35,6 +35,7 @@ mutations=(
   'TestOAuth2ProxyAuthorizer|email_verified DENY rule on another header (AuthorizationPolicy)|request.headers\[x-meshauth-email-verified\]|request.headers[x-no-such-header]'
   'TestGatewayAPI|logout redirect target (HTTPRoute RequestRedirect)|replaceFullPath: /oauth2/sign_out|replaceFullPath: /oauth2/signout'
   'TestGatewayAPI|logout redirect code (HTTPRoute RequestRedirect)|statusCode: 302|statusCode: 301'
+  'TestGatewayAPI|public-path classifier widened to the prefixes (EnvoyFilter on the Gateway)|(?m)^(\s+regex: )/dex/\(.*$|${1}/(?:dex|static)/.*'
   'TestGatewayAPI|/oauth2/ route (HTTPRoute)|value: /oauth2/|value: /oauth2x/'
   'TestGatewayAPI|policies attached to another Gateway (targetRefs)|(?m)^(  targetRefs:\n  - group: gateway.networking.k8s.io\n    kind: Gateway\n    name: )kubeflow-gateway$|${1}other-gateway'
   'TestCheckServerAuthorizer|cookie name (check-server config)|cookieName: e2e_session|cookieName: e2e_sesion'
