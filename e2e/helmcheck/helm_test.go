@@ -120,7 +120,7 @@ func checkRelease(t *testing.T, r *release) {
 		{"oauth2-proxy", "ConfigMap", s.OAuth2Proxy.Namespace, "oauth2-proxy"},
 		{"oauth2-proxy", "Service", s.OAuth2Proxy.Namespace, "oauth2-proxy"},
 		{"oauth2-proxy", "Deployment", s.OAuth2Proxy.Namespace, "oauth2-proxy"},
-		{"oauth2-proxy", "VirtualService", s.OAuth2Proxy.Namespace, "oauth2-proxy"},
+		{"oauth2-proxy", routeKind(s), s.OAuth2Proxy.Namespace, "oauth2-proxy"},
 		{"extras", "AuthorizationPolicy", s.Gateway.Namespace, "istio-ingressgateway-" + s.Istio.ProviderName},
 	} {
 		objs := r.charts[want.chart]
@@ -273,4 +273,12 @@ func deepEqual(t *testing.T, what string, got, want any) {
 		w, _ := sigsyaml.Marshal(want)
 		t.Errorf("%s differs from the components:\n--- chart release\n%s--- components\n%s", what, g, w)
 	}
+}
+
+// routeKind is the /oauth2/ route's kind in the gateway mode s chooses.
+func routeKind(s api.Spec) string {
+	if s.Gateway.GatewayAPI() {
+		return "HTTPRoute"
+	}
+	return "VirtualService"
 }

@@ -87,7 +87,7 @@ func sameStack(t *testing.T, r *release, c *components) {
 				continue
 			}
 			want, have := toMap(t, o), toMap(t, got)
-			if comp == "oauth2-proxy" && o.GetKind() != "Namespace" && o.GetKind() != "VirtualService" {
+			if comp == "oauth2-proxy" && o.GetKind() != "Namespace" && o.GetKind() != "VirtualService" && o.GetKind() != "HTTPRoute" {
 				continue
 			}
 			deepEqual(t, o.GetKind()+" "+o.GetNamespace()+"/"+o.GetName(), have, want)

@@ -21,12 +21,15 @@ const (
 
 // oauth2Proxy maps the oauth2-proxy component onto the chart's values: the
 // emitted oauth2_proxy.cfg verbatim, the Secret references, the probes,
-// the hardened security context, and the /oauth2/ VirtualService as an
-// extra object of the release.
+// the hardened security context, and the /oauth2/ route (a VirtualService,
+// or an HTTPRoute on a Kubernetes Gateway) as an extra object of the release.
 func (b *builder) oauth2Proxy(comp generators.Component) *yaml.RNode {
 	s := b.c.Spec
 	p := s.OAuth2Proxy
 	dep, cm, vs := find(comp, "Deployment"), find(comp, "ConfigMap"), find(comp, "VirtualService")
+	if vs == nil {
+		vs = find(comp, "HTTPRoute") // spec.gateway.api: gateway-api
+	}
 	if dep == nil || cm == nil {
 		b.refuse(o2pChart, "the oauth2-proxy component has no Deployment or ConfigMap (internal error)")
 		return nil
