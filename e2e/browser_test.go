@@ -42,12 +42,13 @@ func TestBrowserCheckServer(t *testing.T) {
 	t.Run("cross_site_post_without_session", be.flowCrossSitePost)
 }
 
-// TestBrowserGatewayAPI is a person's login and logout with gateway.api: gateway-api: the routes
+// TestBrowserGatewayAPI is a person's login, refresh and logout with gateway.api: gateway-api: the routes
 // are the emitted HTTPRoutes, the logout redirect a Gateway API RequestRedirect to the public
 // scheme, host and port (docs/gateway-api.md), the policies attached by targetRefs.
 func TestBrowserGatewayAPI(t *testing.T) {
 	be := newBrowserEnv(t, "oauth2-proxy", gatewayAPIMode)
 	t.Run("login_deep_link_and_reload", be.flowLoginDeepLink)
+	t.Run("expired_id_token_refreshed", be.flowRefresh)
 	t.Run("logout_link_then_password_again", be.flowLogout)
 }
 

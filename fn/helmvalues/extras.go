@@ -11,8 +11,9 @@ import (
 
 // extras is the plain manifest of what no chart carries: oauth2-proxy's
 // Namespace (restricted Pod Security), the AuthorizationPolicies,
-// RequestAuthentications and the header-stripping EnvoyFilter, and with
-// authorizer: check-server the bundled check-server.
+// RequestAuthentications and the header-stripping EnvoyFilter, with
+// authorizer: check-server the bundled check-server, and on a Kubernetes
+// Gateway the logout and Dex HTTPRoutes.
 func (b *builder) extras(comps []generators.Component) string {
 	var docs []string
 	add := func(r *yaml.RNode) {
@@ -30,6 +31,12 @@ func (b *builder) extras(comps []generators.Component) string {
 				add(ns)
 			}
 		case "istio-external-auth", "check-server":
+			for _, r := range comp.Resources {
+				add(r)
+			}
+		case "logout", "dex-clients":
+			// On a Kubernetes Gateway the logout redirect and Dex's route
+			// are HTTPRoutes of their own (the classic mode patches).
 			for _, r := range comp.Resources {
 				add(r)
 			}

@@ -505,6 +505,12 @@ func TestImportOwnComponents(t *testing.T) {
 		if len(errs) > 0 || !bytes.Contains(out, []byte("app.kubernetes.io/managed-by: meshauth")) {
 			continue // an invalid or refused case has no output of meshauth's
 		}
+		if want.Spec.Gateway.GatewayAPI() {
+			// import reads the classic Istio ingress (VirtualServices,
+			// selector policies); HTTPRoutes and targetRefs are not read yet
+			// (docs/import.md).
+			continue
+		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			objs, err := Read(golden, nil)
 			if err != nil {
