@@ -82,15 +82,7 @@ func renderThroughCharts(t testing.TB, ctx context.Context, ac map[string]any) (
 	o2pNS, dexNS, istiodNS := nsOf("oauth2Proxy", "oauth2-proxy"), nsOf("dex", "auth"), nsOf("istio", "istio-system", "istiod")
 	dexCM := strOr(spec["dex"].(map[string]any), "configMap", "dex")
 
-	charts, err := helmrelease.ChartsDir(repoRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o2pChart, err := helmrelease.OAuth2ProxyChart(charts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	istiodChart, err := helmrelease.IstiodChart()
+	charts, err := helmrelease.Find(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +97,9 @@ func renderThroughCharts(t testing.TB, ctx context.Context, ac map[string]any) (
 		}
 		return objs
 	}
-	o2p := template("oauth2-proxy", o2pChart, o2pNS, "oauth2-proxy-values.yaml")
-	dex := template("dex", filepath.Join(charts, "dex"), dexNS, "dex-values.yaml")
-	istiod := template("istiod", istiodChart, istiodNS, "istiod-values.yaml")
+	o2p := template("oauth2-proxy", charts.OAuth2Proxy, o2pNS, "oauth2-proxy-values.yaml")
+	dex := template("dex", charts.Dex, dexNS, "dex-values.yaml")
+	istiod := template("istiod", charts.Istiod, istiodNS, "istiod-values.yaml")
 
 	dexConfig, err := helmrelease.DexConfig(dex)
 	if err != nil {

@@ -19,15 +19,7 @@ import (
 func TestDryRunHelmReleases(t *testing.T) {
 	helm := binary(t, "helm", "make helm")
 	s, ctx := server(t)
-	charts, err := helmrelease.ChartsDir(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o2pChart, err := helmrelease.OAuth2ProxyChart(charts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	istiodChart, err := helmrelease.IstiodChart()
+	charts, err := helmrelease.Find(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +56,10 @@ func TestDryRunHelmReleases(t *testing.T) {
 				}
 				add(out)
 			}
-			tmpl("istiod", istiodChart, sp.Istio.Istiod.Namespace, "istiod-values.yaml")
-			tmpl("oauth2-proxy", o2pChart, sp.OAuth2Proxy.Namespace, "oauth2-proxy-values.yaml")
+			tmpl("istiod", charts.Istiod, sp.Istio.Istiod.Namespace, "istiod-values.yaml")
+			tmpl("oauth2-proxy", charts.OAuth2Proxy, sp.OAuth2Proxy.Namespace, "oauth2-proxy-values.yaml")
 			if sp.Dex != nil {
-				tmpl("dex", filepath.Join(charts, "dex"), sp.Dex.Namespace, "dex-values.yaml")
+				tmpl("dex", charts.Dex, sp.Dex.Namespace, "dex-values.yaml")
 			}
 			if b, err := os.ReadFile(filepath.Join(values, "meshauth-extras.yaml")); err == nil {
 				add(b)

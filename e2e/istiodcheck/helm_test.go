@@ -31,15 +31,7 @@ func TestHelmReleases(t *testing.T) {
 	if _, err := os.Stat(helm); err != nil {
 		t.Skip("bin/helm is not built: run `make helm`")
 	}
-	charts, err := helmrelease.ChartsDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o2pChart, err := helmrelease.OAuth2ProxyChart(charts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	istiodChart, err := helmrelease.IstiodChart()
+	charts, err := helmrelease.Find(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +60,10 @@ func TestHelmReleases(t *testing.T) {
 				}
 				release = append(release, readObjects(t, out)...)
 			}
-			tmpl("istiod", istiodChart, s.Istio.Istiod.Namespace, "istiod-values.yaml")
-			tmpl("oauth2-proxy", o2pChart, s.OAuth2Proxy.Namespace, "oauth2-proxy-values.yaml")
+			tmpl("istiod", charts.Istiod, s.Istio.Istiod.Namespace, "istiod-values.yaml")
+			tmpl("oauth2-proxy", charts.OAuth2Proxy, s.OAuth2Proxy.Namespace, "oauth2-proxy-values.yaml")
 			if s.Dex != nil {
-				tmpl("dex", filepath.Join(charts, "dex"), s.Dex.Namespace, "dex-values.yaml")
+				tmpl("dex", charts.Dex, s.Dex.Namespace, "dex-values.yaml")
 			}
 			if b, err := os.ReadFile(filepath.Join(values, "meshauth-extras.yaml")); err == nil {
 				release = append(release, readObjects(t, b)...)

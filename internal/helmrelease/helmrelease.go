@@ -200,3 +200,25 @@ func DexConfig(objs []*yaml.RNode) (string, error) {
 	}
 	return "", fmt.Errorf("the Dex chart mounts its config from Secret %q, which it did not render", secret)
 }
+
+// Charts are the three charts an AuthConfig's release is templated from.
+type Charts struct {
+	OAuth2Proxy, Dex, Istiod string
+}
+
+// Find locates the charts (ChartsDir, OAuth2ProxyChart, IstiodChart).
+func Find(repoRoot string) (Charts, error) {
+	dir, err := ChartsDir(repoRoot)
+	if err != nil {
+		return Charts{}, err
+	}
+	o2p, err := OAuth2ProxyChart(dir)
+	if err != nil {
+		return Charts{}, err
+	}
+	istiod, err := IstiodChart()
+	if err != nil {
+		return Charts{}, err
+	}
+	return Charts{OAuth2Proxy: o2p, Dex: filepath.Join(dir, "dex"), Istiod: istiod}, nil
+}
