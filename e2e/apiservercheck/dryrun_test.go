@@ -184,16 +184,8 @@ func toGatewayAPI(t *testing.T, doc []byte) []byte {
 	if err := yaml.Unmarshal(doc, &m); err != nil {
 		t.Fatal(err)
 	}
-	spec := m["spec"].(map[string]any)
-	gw, _ := spec["gateway"].(map[string]any)
-	if gw == nil {
-		gw = map[string]any{}
-	}
-	gw["api"] = api.GatewayAPI
-	delete(gw, "selector")
-	spec["gateway"] = gw
-	if l, ok := spec["logout"].(map[string]any); ok {
-		delete(l, "virtualService")
+	if err := api.MoveToGatewayAPI(m); err != nil {
+		t.Fatal(err)
 	}
 	out, err := yaml.Marshal(m)
 	if err != nil {

@@ -296,16 +296,8 @@ func TestGoldenCasesInGatewayAPIMode(t *testing.T) {
 			if err := sigsyaml.Unmarshal(doc, &m); err != nil {
 				t.Fatal(err)
 			}
-			spec := m["spec"].(map[string]any)
-			gw, _ := spec["gateway"].(map[string]any)
-			if gw == nil {
-				gw = map[string]any{}
-			}
-			gw["api"] = api.GatewayAPI
-			delete(gw, "selector")
-			spec["gateway"] = gw
-			if l, ok := spec["logout"].(map[string]any); ok {
-				delete(l, "virtualService")
+			if err := api.MoveToGatewayAPI(m); err != nil {
+				t.Fatal(err)
 			}
 			moved, err := sigsyaml.Marshal(m)
 			if err != nil {
@@ -508,16 +500,8 @@ func TestOverlaysInGatewayAPIMode(t *testing.T) {
 				t.Fatal(err)
 			}
 			m["metadata"].(map[string]any)["annotations"].(map[string]any)["config.kubernetes.io/function"] = "exec:\n  path: " + fnBin + "\n"
-			spec := m["spec"].(map[string]any)
-			gw, _ := spec["gateway"].(map[string]any)
-			if gw == nil {
-				gw = map[string]any{}
-			}
-			gw["api"] = api.GatewayAPI
-			delete(gw, "selector")
-			spec["gateway"] = gw
-			if l, ok := spec["logout"].(map[string]any); ok {
-				delete(l, "virtualService")
+			if err := api.MoveToGatewayAPI(m); err != nil {
+				t.Fatal(err)
 			}
 			b, err := sigsyaml.Marshal(m)
 			if err != nil {
