@@ -32,6 +32,20 @@ var pathTricks = []string{
 	"/static/%u002e%u002e/jupyter/", "/static/..%00/jupyter/", "/static/..%09/jupyter/",
 }
 
+// generatedTricks pairs tokens a normalisation may turn into a separator or a
+// dot segment, as segments and run together, under the public prefix: 450
+// more targets, sent anonymously.
+func generatedTricks() []string {
+	tokens := []string{"..", ".", "%2e%2e", ".%2E", "%2F", "%2f", "%5C", `\`, ";", "..;", "%3B", "%252F", "%2e", "", "x"}
+	var out []string
+	for _, a := range tokens {
+		for _, b := range tokens {
+			out = append(out, staticPrefix+a+"/"+b+"/jupyter/", staticPrefix+a+b+"jupyter/")
+		}
+	}
+	return out
+}
+
 // plainPublic are plain paths under the public prefix: served without login.
 var plainPublic = []string{"/static/", "/static/app.css", "/static/js/main.js?v=..%2F1", "/static/a.b/c-d_e~f/"}
 
@@ -76,6 +90,11 @@ func (e *env) flowPublicPathTricks(t *testing.T) {
 			}
 			if name != "anonymous" {
 				return
+			}
+			for _, target := range generatedTricks() {
+				if got, echoed := echoedTarget(e.raw(t, target, hdr)); echoed && !public.Match(got) {
+					t.Errorf("anonymous %s: the dashboard served %q without a verified identity", target, got)
+				}
 			}
 			for _, target := range plainPublic {
 				if r := e.raw(t, target, hdr); r.Status != http.StatusOK {
