@@ -28,13 +28,43 @@ func TestOAuth2ProxyAuthorizer(t *testing.T) {
 	e := newEnv(t, "oauth2-proxy")
 
 	t.Run("1_config_test_and_start", func(t *testing.T) { e.flowStart(t) })
-	t.Run("2_browser_login", func(t *testing.T) { e.flowLogin(t) })
-	t.Run("3_no_session", func(t *testing.T) { e.flowNoSession(t) })
-	t.Run("4_logout", func(t *testing.T) { e.flowLogout(t) })
-	t.Run("5_machine_tokens", func(t *testing.T) { e.flowMachineTokens(t) })
-	t.Run("8_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
-	t.Run("9_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
-	t.Run("10_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
+	e.walk(t, oauth2ProxyFlows)
+}
+
+// flow is one user flow, run as a subtest of that name (e2e/mutations.sh
+// and docs/e2e.md name them).
+type flow struct {
+	name string
+	run  func(e *env, t *testing.T)
+}
+
+// oauth2ProxyFlows are flows 2–5 and 8–10, with authorizer oauth2-proxy in
+// either gateway mode.
+var oauth2ProxyFlows = []flow{
+	{"2_browser_login", (*env).flowLogin},
+	{"3_no_session", (*env).flowNoSession},
+	{"4_logout", (*env).flowLogout},
+	{"5_machine_tokens", (*env).flowMachineTokens},
+	{"8_spoofed_identity_headers", (*env).flowSpoofedIdentity},
+	{"9_public_path_tricks", (*env).flowPublicPathTricks},
+	{"10_logout_host", (*env).flowLogoutHost},
+}
+
+// checkServerFlows are the same flows with authorizer check-server (flow 6).
+var checkServerFlows = []flow{
+	{"6_session_delegated", (*env).flowLogin},
+	{"6_no_session", (*env).flowNoSession},
+	{"6_logout", (*env).flowLogout},
+	{"6_bearer_verified", (*env).flowMachineTokens},
+	{"6_spoofed_identity_headers", (*env).flowSpoofedIdentity},
+	{"6_public_path_tricks", (*env).flowPublicPathTricks},
+	{"6_logout_host", (*env).flowLogoutHost},
+}
+
+func (e *env) walk(t *testing.T, flows []flow) {
+	for _, f := range flows {
+		t.Run(f.name, func(t *testing.T) { f.run(e, t) })
+	}
 }
 
 // TestCheckServerAuthorizer is flow 6: with authorizer: check-server, the
@@ -49,13 +79,7 @@ func TestCheckServerAuthorizer(t *testing.T) {
 		t.Errorf("authorizer check-server: RequestAuthentications are emitted; the check-server verifies tokens itself")
 	}
 	t.Run("6_start", func(t *testing.T) { e.flowStart(t) })
-	t.Run("6_session_delegated", func(t *testing.T) { e.flowLogin(t) })
-	t.Run("6_no_session", func(t *testing.T) { e.flowNoSession(t) })
-	t.Run("6_logout", func(t *testing.T) { e.flowLogout(t) })
-	t.Run("6_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
-	t.Run("6_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
-	t.Run("6_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
-	t.Run("6_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
+	e.walk(t, checkServerFlows)
 	t.Run("6_spoofed_headers_removed", func(t *testing.T) {
 		b := e.browser(t)
 		anon := b.do("GET", "/api/whoami", nil, map[string]string{"Accept": "application/json", e.userHeader: "admin@example.com"})
@@ -496,25 +520,13 @@ func TestGatewayAPI(t *testing.T) {
 	if n := len(e.r.all("networking.istio.io", "VirtualService", "")); n > 0 {
 		t.Errorf("gateway.api: gateway-api: %d VirtualServices emitted, want HTTPRoutes only", n)
 	}
-	t.Run("2_browser_login", func(t *testing.T) { e.flowLogin(t) })
-	t.Run("3_no_session", func(t *testing.T) { e.flowNoSession(t) })
-	t.Run("4_logout", func(t *testing.T) { e.flowLogout(t) })
-	t.Run("5_machine_tokens", func(t *testing.T) { e.flowMachineTokens(t) })
-	t.Run("8_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
-	t.Run("9_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
-	t.Run("10_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
+	e.walk(t, oauth2ProxyFlows)
 }
 
 // TestGatewayAPICheckServer is TestGatewayAPI with authorizer: check-server.
 func TestGatewayAPICheckServer(t *testing.T) {
 	e := newEnv(t, "check-server", gatewayAPIMode)
-	t.Run("6_session_delegated", func(t *testing.T) { e.flowLogin(t) })
-	t.Run("6_no_session", func(t *testing.T) { e.flowNoSession(t) })
-	t.Run("6_logout", func(t *testing.T) { e.flowLogout(t) })
-	t.Run("6_bearer_verified", func(t *testing.T) { e.flowMachineTokens(t) })
-	t.Run("6_spoofed_identity_headers", func(t *testing.T) { e.flowSpoofedIdentity(t) })
-	t.Run("6_public_path_tricks", func(t *testing.T) { e.flowPublicPathTricks(t) })
-	t.Run("6_logout_host", func(t *testing.T) { e.flowLogoutHost(t) })
+	e.walk(t, checkServerFlows)
 }
 
 func gatewayAPIMode(spec map[string]any) {
