@@ -21,11 +21,13 @@ func componentFiles(c generators.Component, unseen []generators.Patch, dir, conf
 	var names []string
 	used := map[string]bool{}
 	resources := c.Resources
-	for _, p := range unseen {
+	kps := make([]generators.KustomizePatch, len(unseen))
+	for i, p := range unseen {
 		kp, err := p.Kustomize()
 		if err != nil {
 			return nil, nil, fmt.Errorf("component %s: %s: %w", c.Name, p.Target(), err)
 		}
+		kps[i] = kp
 		if kp.Source != nil && !slices.ContainsFunc(resources, func(r *yaml.RNode) bool { return Identity(r) == Identity(kp.Source) }) {
 			resources = append(resources, kp.Source)
 		}
@@ -46,7 +48,7 @@ func componentFiles(c generators.Component, unseen []generators.Patch, dir, conf
 		files = append(files, f)
 		names = append(names, name)
 	}
-	k, results, err := kustomization(c, names, unseen, configName)
+	k, results, err := kustomization(c, names, unseen, kps, configName)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -56,7 +58,9 @@ func componentFiles(c generators.Component, unseen []generators.Patch, dir, conf
 	return append([]*yaml.RNode{k}, files...), results, nil
 }
 
-func kustomization(c generators.Component, resources []string, unseen []generators.Patch, configName string) (*yaml.RNode, fn.Results, error) {
+// kustomization lists the resources and, for each unseen patch, its
+// kustomize form kps[i]: an inline patch or a replacement, and the guards.
+func kustomization(c generators.Component, resources []string, unseen []generators.Patch, kps []generators.KustomizePatch, configName string) (*yaml.RNode, fn.Results, error) {
 	k := generators.Fields("apiVersion", "kustomize.config.k8s.io/v1alpha1", "kind", "Component")
 	// A name keeps the output order total: orchestrators sort items by
 	// kind and name, and nameless components would tie.
@@ -73,11 +77,8 @@ func kustomization(c generators.Component, resources []string, unseen []generato
 	if len(unseen) > 0 {
 		list := yaml.NewListRNode()
 		var replacements []*yaml.Node
-		for _, p := range unseen {
-			kp, err := p.Kustomize()
-			if err != nil {
-				return nil, nil, fmt.Errorf("component %s: %s: %w", c.Name, p.Target(), err)
-			}
+		for i, p := range unseen {
+			kp := kps[i]
 			if kp.Replacement != nil {
 				r := kp.Replacement.Copy()
 				r.YNode().HeadComment = p.Summary()
@@ -104,18 +105,14 @@ func kustomization(c generators.Component, resources []string, unseen []generato
 				return nil, nil, err
 			}
 		}
-		guards, err := targetGuards(unseen)
+		guards, err := targetGuards(kps)
 		if err != nil {
 			return nil, nil, err
 		}
-		if guards != nil {
-			guards.YNode().Content = append(replacements, guards.YNode().Content...)
-		} else if len(replacements) > 0 {
-			guards = yaml.NewListRNode()
-			guards.YNode().Content = replacements
-		}
-		if guards != nil {
-			if err := k.PipeE(yaml.SetField("replacements", guards)); err != nil {
+		if replacements = append(replacements, guards...); len(replacements) > 0 {
+			l := yaml.NewListRNode()
+			l.YNode().Content = replacements
+			if err := k.PipeE(yaml.SetField("replacements", l)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -132,14 +129,10 @@ func kustomization(c generators.Component, resources []string, unseen []generato
 // namespace and name fails the build when nothing is selected ("nothing
 // selected by VirtualService.[noVer].networking.istio.io/…") and, copying
 // the target's name onto itself, changes nothing.
-func targetGuards(patches []generators.Patch) (*yaml.RNode, error) {
-	list := yaml.NewListRNode()
+func targetGuards(kps []generators.KustomizePatch) ([]*yaml.Node, error) {
+	var guards []*yaml.Node
 	seen := map[generators.Target]bool{}
-	for _, p := range patches {
-		kp, err := p.Kustomize()
-		if err != nil {
-			return nil, err
-		}
+	for _, kp := range kps {
 		if kp.ByName || seen[kp.Target] {
 			continue
 		}
@@ -169,12 +162,9 @@ func targetGuards(patches []generators.Patch) (*yaml.RNode, error) {
 			return nil, err
 		}
 		r.YNode().HeadComment = "fails the build when " + kp.Target.String() + " is missing, instead of skipping its patch"
-		list.YNode().Content = append(list.YNode().Content, r.YNode())
+		guards = append(guards, r.YNode())
 	}
-	if len(list.YNode().Content) == 0 {
-		return nil, nil
-	}
-	return list, nil
+	return guards, nil
 }
 
 // selector selects t by group, kind, namespace and name. The version is
