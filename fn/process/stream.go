@@ -169,16 +169,15 @@ func (s *stream) components(comps []generators.Component, dir, configName string
 // held names the input's objects of t's group and kind, "namespace/name",
 // sorted (not what the function generated).
 func (s *stream) held(t generators.Target) []string {
-	prefix := identity(t.APIVersion, t.Kind, "", "")
-	prefix = strings.TrimSuffix(prefix, "||")
+	// identity is "group|kind|namespace|name".
+	groupKind := strings.TrimSuffix(identity(t.APIVersion, t.Kind, "", ""), "|")
 	var out []string
 	for _, e := range s.entries {
 		if e.orig == nil && e.raw == nil {
 			continue
 		}
-		parts := strings.Split(e.identity(), "|")
-		if len(parts) == 4 && parts[0]+"|"+parts[1] == prefix {
-			out = append(out, parts[2]+"/"+parts[3])
+		if nsName, ok := strings.CutPrefix(e.identity(), groupKind); ok {
+			out = append(out, strings.Replace(nsName, "|", "/", 1))
 		}
 	}
 	sort.Strings(out)
