@@ -11,7 +11,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
-	"sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/internal/helmrelease"
 )
@@ -58,15 +57,7 @@ func TestHelmChartsLogin(t *testing.T) {
 func renderThroughCharts(t testing.TB, ctx context.Context, ac map[string]any) (*rendered, error) {
 	t.Helper()
 	fnBin := binary(t, "authconfig-fn")
-	dir := t.TempDir()
-	b, err := yaml.Marshal(ac)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := filepath.Join(dir, "authconfig.yaml")
-	if err := os.WriteFile(in, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, in := authConfigFile(t, ac)
 	values := filepath.Join(dir, "helm")
 	if msg, code := run(ctx, 30*time.Second, fnBin, []string{"render", "-f", in, "--helm", values}, nil); code != 0 {
 		return nil, fmt.Errorf("authconfig-fn render --helm exited %d:\n%s", code, msg)

@@ -49,20 +49,28 @@ type rendered struct {
 	jsonPatches []jsonPatch
 }
 
+// authConfigFile writes ac to authconfig.yaml in a fresh temporary
+// folder, for `authconfig-fn render -f`.
+func authConfigFile(t testing.TB, ac map[string]any) (dir, file string) {
+	t.Helper()
+	dir = t.TempDir()
+	b, err := yaml.Marshal(ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file = filepath.Join(dir, "authconfig.yaml")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, file
+}
+
 // renderAuthConfig writes ac to a file and runs `authconfig-fn render` on it.
 // A non-nil error carries the function's output (validation errors).
 func renderAuthConfig(t testing.TB, ctx context.Context, ac map[string]any) (*rendered, error) {
 	t.Helper()
 	fnBin := binary(t, "authconfig-fn")
-	dir := t.TempDir()
-	b, err := yaml.Marshal(ac)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := filepath.Join(dir, "authconfig.yaml")
-	if err := os.WriteFile(in, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, in := authConfigFile(t, ac)
 	out := filepath.Join(dir, "out")
 	if msg, code := run(ctx, 30*time.Second, fnBin, []string{"render", "-f", in, "-o", out}, nil); code != 0 {
 		// A refused AuthConfig must leave nothing behind to apply.
@@ -80,7 +88,7 @@ func renderAuthConfig(t testing.TB, ctx context.Context, ac map[string]any) (*re
 	}
 	mutate(t, out)
 	r := &rendered{dir: out}
-	err = filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
 			return err
 		}
