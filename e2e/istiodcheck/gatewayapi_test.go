@@ -253,16 +253,7 @@ func TestGatewayAPIMutations(t *testing.T) {
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
 			stream := base(t)
-			hit := 0
-			for _, n := range stream {
-				if m.match(n) {
-					m.mutate(t, n)
-					hit++
-				}
-			}
-			if hit != 1 {
-				t.Fatalf("the mutation applies to %d objects, want 1", hit)
-			}
+			mutateOne(t, stream, m.match, m.mutate)
 			gw := gatewayOf(t, base(t), c.Spec)
 			if m.proxy != nil {
 				gw.labels = m.proxy

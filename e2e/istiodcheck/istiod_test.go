@@ -211,22 +211,28 @@ func TestMutations(t *testing.T) {
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
 			stream := base(t)
-			hit := 0
-			for _, n := range stream {
-				if m.match(n) {
-					m.mutate(t, n)
-					hit++
-				}
-			}
-			if hit != 1 {
-				t.Fatalf("the mutation applies to %d objects, want 1", hit)
-			}
+			mutateOne(t, stream, m.match, m.mutate)
 			p := problems(t, stream, c)
 			if len(p) == 0 {
 				t.Fatal("the istiod check did not catch the mutation")
 			}
 			t.Logf("caught: %s", strings.Join(p, "\n  "))
 		})
+	}
+}
+
+// mutateOne applies mutate to the one object of stream that match selects.
+func mutateOne(t *testing.T, stream []*yaml.RNode, match func(*yaml.RNode) bool, mutate func(*testing.T, *yaml.RNode)) {
+	t.Helper()
+	hit := 0
+	for _, n := range stream {
+		if match(n) {
+			mutate(t, n)
+			hit++
+		}
+	}
+	if hit != 1 {
+		t.Fatalf("the mutation applies to %d objects, want 1", hit)
 	}
 }
 
