@@ -86,22 +86,9 @@ func renderHelm(h helmFlags, doc []byte, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := writeHelmFiles(*h.dir, out.Files); err != nil {
+	if err := writeTree(*h.dir, out.Files); err != nil {
 		return err
 	}
 	printTree(stdout, *h.dir, out.Files)
-	return nil
-}
-
-func writeHelmFiles(dir string, files map[string]string) error {
-	for _, p := range sortedPaths(files) {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(full, []byte(files[p]), 0o644); err != nil {
-			return err
-		}
-	}
 	return nil
 }

@@ -103,6 +103,11 @@ func writeFiles(dir string, files map[string]string) error {
 			return err
 		}
 	}
+	return writeTree(dir, files)
+}
+
+// writeTree writes files (slash paths under dir → content), in path order.
+func writeTree(dir string, files map[string]string) error {
 	for _, p := range sortedPaths(files) {
 		full := filepath.Join(dir, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
