@@ -1,0 +1,111 @@
+package pathmatch
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// ReachPattern is the deny direction of Pattern: an RE2 regex (for a full
+// match on the path, the query cut off) that accepts every path some
+// normalisation could turn into a path under one of prefixes, so a rule
+// on a prefix holds whatever the gateway, the mesh setting or the app
+// does to the path before routing on it. The normalisations are:
+//   - percent-decoding, once or repeatedly ("%70", "%2570" are "p");
+//   - "\" as "/" and escaped separators ("%2F", "%5C") as separators;
+//   - merging "//";
+//   - dropping ";params" from segments (Tomcat, Jetty);
+//   - removing "." and ".." segments;
+//   - case folding (a case-blind route or app).
+//
+// A path that holds a dot segment or a ";" (in any encoding) could drop
+// the segments before them, so it reaches a prefix when the prefix's last
+// segment appears as a segment after one; otherwise the prefix's segments
+// must lead the path, separated by separators only. Both
+// over-approximate: a deny matches more, never less. A prefix is taken
+// on segment boundaries with or without its trailing "/" ("/pipeline/"
+// also reaches "/pipeline"). An empty list, or only "/", gives ".*".
+func ReachPattern(prefixes []string) string {
+	var alts []string
+	for _, p := range prefixes {
+		segs := segments(p)
+		if len(segs) == 0 {
+			return "(?s).*"
+		}
+		alts = append(alts, leading(segs), anywhere(segs[len(segs)-1]))
+	}
+	if len(alts) == 0 {
+		return "(?s).*"
+	}
+	return "(?is)(?:" + strings.Join(alts, "|") + ")"
+}
+
+// Reach matches paths against ReachPattern, as the gateway does.
+type Reach struct{ re *regexp.Regexp }
+
+// NewReach compiles ReachPattern(prefixes).
+func NewReach(prefixes []string) Reach {
+	return Reach{regexp.MustCompile("^(?:" + ReachPattern(prefixes) + ")$")}
+}
+
+// Match reports whether target (path and query, still encoded) may be
+// under one of the prefixes.
+func (r Reach) Match(target string) bool {
+	p, _, _ := strings.Cut(target, "?")
+	return r.re.MatchString(p)
+}
+
+const (
+	// escape is "%" followed by any number of "25": an escape decoded
+	// once or more.
+	escape = `%(?:25)*`
+	sep    = `(?:/|\\|` + escape + `(?:2f|5c))`
+	dot    = `(?:\.|` + escape + `2e)`
+	semi   = `(?:;|` + escape + `3b)`
+	// segEnd: what may follow a segment's name: a separator, params, the end.
+	segEnd = `(?:` + sep + `|` + semi + `|$)`
+)
+
+// leading: the prefix's segments lead the path.
+func leading(segs []string) string {
+	names := make([]string, len(segs))
+	for i, s := range segs {
+		names[i] = encoded(s)
+	}
+	return sep + `*` + strings.Join(names, sep+`+`) + segEnd + `.*`
+}
+
+// anywhere: a dot segment or params, then the last segment of the prefix
+// as a segment (only what precedes a ".." or a ";" can be dropped).
+func anywhere(last string) string {
+	name := encoded(last) + segEnd + `.*`
+	dotSegment := `(?:.*` + sep + `)?` + dot + dot + `?` + `(?:` + sep + `|` + semi + `)(?:.*` + sep + `)?` + name
+	params := `.*` + semi + `.*` + sep + name
+	return dotSegment + `|` + params
+}
+
+// encoded matches s (lower-cased; the pattern is case-blind) with each
+// byte literal or percent-encoded.
+func encoded(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alts := []string{regexp.QuoteMeta(string(c)), fmt.Sprintf("%s%02x", escape, c)}
+		if up := strings.ToUpper(string(c))[0]; up != c {
+			alts = append(alts, fmt.Sprintf("%s%02x", escape, up))
+		}
+		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
+	}
+	return b.String()
+}
+
+// segments are the non-empty, lower-cased segments of a prefix.
+func segments(prefix string) []string {
+	var out []string
+	for _, s := range strings.Split(strings.ToLower(prefix), "/") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
