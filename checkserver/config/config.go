@@ -6,6 +6,8 @@ package config
 import (
 	"strconv"
 	"time"
+
+	"meshauth.dev/meshauth/checkserver/access"
 )
 
 // Config is the whole check-server configuration.
@@ -29,6 +31,11 @@ type Config struct {
 	// SkipAuthPaths are path prefixes, matched on segment boundaries after
 	// normalisation, that are allowed without credentials.
 	SkipAuthPaths []string `json:"skipAuthPaths,omitempty"`
+	// Access are the AuthConfig's access rules, the same policy the gateway
+	// enforces for oauth2-proxy, so both authorizers admit the same
+	// requests. Without rules or machine hosts it adds nothing to
+	// SkipAuthPaths and "any signed-in identity".
+	Access access.Policy `json:"access,omitempty"`
 	// MaxTokenBytes caps the size of a bearer token; larger ones are invalid.
 	MaxTokenBytes int `json:"maxTokenBytes"`
 	// Cache is the verified-token cache.

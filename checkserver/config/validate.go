@@ -50,6 +50,7 @@ func (c Config) Validate() []error {
 	v.oauth2Proxy(c)
 	v.identity(c)
 	v.paths(c)
+	v.access(c)
 	v.limits(c)
 	return v.errs
 }
@@ -174,6 +175,50 @@ func (v *validator) paths(c Config) {
 	}
 }
 
+// access checks the access policy. Its rules may only name configured JWT
+// issuers: a machine rule is satisfied by a token's verified iss, and an
+// issuer check-server does not verify could never satisfy it.
+func (v *validator) access(c Config) {
+	a := c.Access
+	configured := map[string]bool{}
+	for _, is := range c.Issuers {
+		configured[is.Issuer] = true
+	}
+	v.plainPaths("access.publicPaths", a.PublicPaths)
+	names := map[string]int{}
+	groups := false
+	for i, r := range a.Rules {
+		p := fmt.Sprintf("access.rules[%d]", i)
+		if r.Name == "" {
+			v.add(p+".name", "must not be empty")
+		} else if j, dup := names[r.Name]; dup {
+			v.add(p+".name", fmt.Sprintf("duplicate of access.rules[%d]", j))
+		} else {
+			names[r.Name] = i
+		}
+		v.hosts(p+".hosts", r.Hosts)
+		v.plainPaths(p+".paths", r.Paths)
+		if r.Public && (len(r.Groups) > 0 || r.Claim != nil || len(r.Issuers) > 0) {
+			v.add(p, "a public rule needs nothing: groups, claim and issuers must be empty")
+		}
+		v.list(p+".groups", r.Groups)
+		groups = groups || len(r.Groups) > 0
+		if cl := r.Claim; cl != nil {
+			v.nonEmpty(p+".claim.name", cl.Name)
+			if len(cl.Values) == 0 {
+				v.add(p+".claim.values", "must list at least one value")
+			}
+			v.list(p+".claim.values", cl.Values)
+		}
+		v.configuredIssuers(p+".issuers", r.Issuers, configured)
+	}
+	if groups && a.GroupsClaim == "" {
+		v.add("access.groupsClaim", "must be set when a rule has groups")
+	}
+	v.hosts("access.machineHosts", a.MachineHosts)
+	v.configuredIssuers("access.machineIssuers", a.MachineIssuers, configured)
+}
+
 // limits checks the size, cache, JWKS and time limits.
 func (v *validator) limits(c Config) {
 	if c.MaxTokenBytes < 256 || c.MaxTokenBytes > 1<<20 {
@@ -245,6 +290,33 @@ func (v *validator) list(p string, l []string) {
 	for i, s := range l {
 		if strings.TrimSpace(s) == "" {
 			v.add(fmt.Sprintf("%s[%d]", p, i), "must not be empty")
+		}
+	}
+}
+
+// plainPaths: each an absolute path that no normalisation changes, the
+// only kind of prefix access.Compile's matches are right for.
+func (v *validator) plainPaths(p string, l []string) {
+	for i, s := range l {
+		if !pathmatch.Plain(s) {
+			v.add(fmt.Sprintf("%s[%d]", p, i), fmt.Sprintf("must be a plain absolute path prefix without dot-segments, //, %%-escapes, \\, ;, query or fragment (got %q)", s))
+		}
+	}
+}
+
+// hosts: each a host name (with an optional "*." or port), never a URL.
+func (v *validator) hosts(p string, l []string) {
+	for i, h := range l {
+		if strings.TrimSpace(h) == "" || strings.Contains(h, "/") {
+			v.add(fmt.Sprintf("%s[%d]", p, i), fmt.Sprintf("must be a host name without / (got %q)", h))
+		}
+	}
+}
+
+func (v *validator) configuredIssuers(p string, l []string, configured map[string]bool) {
+	for i, is := range l {
+		if !configured[is] {
+			v.add(fmt.Sprintf("%s[%d]", p, i), fmt.Sprintf("%q is not one of issuers[].issuer", is))
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"meshauth.dev/meshauth/checkserver/access"
 )
 
 func validIssuer() Issuer {
@@ -154,6 +156,61 @@ func TestValidate(t *testing.T) {
 				"jwks.timeout: must be a positive duration (got 0s)",
 				"leeway: must be between 0s and 5m (got 1h0m0s)",
 				"shutdownTimeout: must be a positive duration (got 0s)",
+			},
+		},
+		"access policy": {
+			mutate: func(c *Config) {
+				c.Issuers = []Issuer{validIssuer()}
+				c.Access = access.Policy{
+					PublicPaths: []string{"/static/", "/a/../b"},
+					Rules: []access.Rule{
+						{Name: "pipeline", Paths: []string{"/pipeline/"}, Need: access.Need{Groups: []string{"admin"}}},
+						{Name: "robots", Hosts: []string{"ml.example.com"}, Need: access.Need{Issuers: []string{"https://issuer.example"}}},
+						{Name: "dept", Need: access.Need{Claim: &access.Claim{Name: "department", Values: []string{"ml"}}}},
+						{Name: "kserve", Paths: []string{"/kserve/"}, Need: access.Need{Public: true}},
+					},
+					MachineHosts:   []string{"api.example.com", "*.svc.example.com"},
+					MachineIssuers: []string{"https://issuer.example"},
+					GroupsClaim:    "groups",
+				}
+			},
+			want: []string{`access.publicPaths[1]: must be a plain absolute path prefix without dot-segments, //, %-escapes, \, ;, query or fragment (got "/a/../b")`},
+		},
+		"access rule problems all reported with paths": {
+			mutate: func(c *Config) {
+				c.Issuers = []Issuer{validIssuer()}
+				c.Access = access.Policy{
+					Rules: []access.Rule{
+						{Paths: []string{"//pipeline/", "/%70ipeline/"}, Need: access.Need{Groups: []string{"admin", ""}}},
+						{Name: "a", Hosts: []string{"", "https://x/"}},
+						{Name: "a", Need: access.Need{Public: true, Groups: []string{"admin"}}},
+						{Name: "b", Need: access.Need{Public: true, Claim: &access.Claim{Name: "dept", Values: []string{"ml"}}}},
+						{Name: "c", Need: access.Need{Public: true, Issuers: []string{"https://issuer.example"}}},
+						{Name: "d", Need: access.Need{Claim: &access.Claim{}}},
+						{Name: "e", Need: access.Need{Issuers: []string{"https://other.example"}}},
+					},
+					MachineHosts:   []string{"api.example.com/", ""},
+					MachineIssuers: []string{"kubernetes/serviceaccount"},
+				}
+			},
+			want: []string{
+				"access.rules[0].name: must not be empty",
+				`access.rules[0].paths[0]: must be a plain absolute path prefix without dot-segments, //, %-escapes, \, ;, query or fragment (got "//pipeline/")`,
+				`access.rules[0].paths[1]: must be a plain absolute path prefix without dot-segments, //, %-escapes, \, ;, query or fragment (got "/%70ipeline/")`,
+				"access.rules[0].groups[1]: must not be empty",
+				`access.rules[1].hosts[0]: must be a host name without / (got "")`,
+				`access.rules[1].hosts[1]: must be a host name without / (got "https://x/")`,
+				"access.rules[2].name: duplicate of access.rules[1]",
+				"access.rules[2]: a public rule needs nothing: groups, claim and issuers must be empty",
+				"access.rules[3]: a public rule needs nothing: groups, claim and issuers must be empty",
+				"access.rules[4]: a public rule needs nothing: groups, claim and issuers must be empty",
+				"access.rules[5].claim.name: must not be empty",
+				"access.rules[5].claim.values: must list at least one value",
+				`access.rules[6].issuers[0]: "https://other.example" is not one of issuers[].issuer`,
+				"access.groupsClaim: must be set when a rule has groups",
+				`access.machineHosts[0]: must be a host name without / (got "api.example.com/")`,
+				`access.machineHosts[1]: must be a host name without / (got "")`,
+				`access.machineIssuers[0]: "kubernetes/serviceaccount" is not one of issuers[].issuer`,
 			},
 		},
 		"cache off needs no TTL": {
