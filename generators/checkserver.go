@@ -132,6 +132,9 @@ func CheckServerConfig(s api.Spec) config.Config {
 	}
 	cfg.APIRoutes = s.OAuth2Proxy.APIRoutes
 	cfg.SkipAuthPaths = append([]string{"/oauth2/"}, s.PublicPaths...)
+	if p := AccessPolicy(s); p.Enabled() {
+		cfg.Access = p
+	}
 	return cfg.WithDefaults()
 }
 

@@ -51,13 +51,25 @@ func identityHeaderFilter(s api.Spec) (*yaml.RNode, error) {
 // filter first in the gateway's connection manager: before the CUSTOM
 // check, jwt_authn and the RBAC filters, on every route.
 func gatewayHTTPFilter(s api.Spec, name string, typedConfig map[string]any) (*yaml.RNode, error) {
-	value, err := structpb.NewStruct(map[string]any{"name": name, "typed_config": typedConfig})
-	if err != nil {
-		return nil, err
-	}
-	return istioObject("networking.istio.io/v1alpha3", "EnvoyFilter", s.Gateway.Namespace, name, &networking.EnvoyFilter{
-		WorkloadSelector: &networking.WorkloadSelector{Labels: s.Gateway.Selector},
-		ConfigPatches: []*networking.EnvoyFilter_EnvoyConfigObjectPatch{{
+	return gatewayHTTPFilters(s, name, httpFilter{name, typedConfig})
+}
+
+// httpFilter is an HTTP filter's name and typed config.
+type httpFilter struct {
+	name        string
+	typedConfig map[string]any
+}
+
+// gatewayHTTPFilters is an EnvoyFilter that puts each filter first in the
+// gateway's connection manager (in turn, so the last ends up first).
+func gatewayHTTPFilters(s api.Spec, name string, filters ...httpFilter) (*yaml.RNode, error) {
+	var patches []*networking.EnvoyFilter_EnvoyConfigObjectPatch
+	for _, f := range filters {
+		value, err := structpb.NewStruct(map[string]any{"name": f.name, "typed_config": f.typedConfig})
+		if err != nil {
+			return nil, err
+		}
+		patches = append(patches, &networking.EnvoyFilter_EnvoyConfigObjectPatch{
 			ApplyTo: networking.EnvoyFilter_HTTP_FILTER,
 			Match: &networking.EnvoyFilter_EnvoyConfigObjectMatch{
 				Context: networking.EnvoyFilter_GATEWAY,
@@ -68,7 +80,11 @@ func gatewayHTTPFilter(s api.Spec, name string, typedConfig map[string]any) (*ya
 				}},
 			},
 			Patch: &networking.EnvoyFilter_Patch{Operation: networking.EnvoyFilter_Patch_INSERT_FIRST, Value: value},
-		}},
+		})
+	}
+	return istioObject("networking.istio.io/v1alpha3", "EnvoyFilter", s.Gateway.Namespace, name, &networking.EnvoyFilter{
+		WorkloadSelector: &networking.WorkloadSelector{Labels: s.Gateway.Selector},
+		ConfigPatches:    patches,
 	})
 }
 

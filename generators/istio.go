@@ -9,6 +9,7 @@ import (
 	typev1beta1 "istio.io/api/type/v1beta1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"meshauth.dev/meshauth/checkserver/access"
 	"meshauth.dev/meshauth/fn/api"
 	"meshauth.dev/meshauth/generators/merge"
 )
@@ -38,7 +39,9 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 		// token (RequestAuthentication) and the DENY policy below refuses
 		// requests without a verified one.
 		custom.When = append([]*security.Condition{{Key: "request.headers[authorization]", NotValues: []string{"*"}}}, notPublic(s)...)
+		custom.When = append(custom.When, notOnMachineHost(s)...)
 	}
+	rules := access.Compile(AccessPolicy(s))
 	var out collect
 	out.add(istioObject("security.istio.io/v1", "AuthorizationPolicy", gw.Namespace, "istio-ingressgateway-"+s.Istio.ProviderName, &security.AuthorizationPolicy{
 		Selector: selector,
@@ -67,7 +70,19 @@ func IstioExternalAuth(c api.AuthConfig) (Component, error) {
 	}
 	out.add(identityHeaderFilter(s))
 	if classifiesPublicPaths(s) {
-		out.add(publicPathFilter(s))
+		out.add(publicPathFilter(s, rules))
+	}
+	if s.Authorizer == api.AuthorizerOAuth2Proxy {
+		if f, err := accessFilter(s, rules); f != nil || err != nil {
+			out.add(f, err)
+		}
+		if deny := accessDenyRules(s, rules.Policy); len(deny) > 0 {
+			out.add(istioObject("security.istio.io/v1", "AuthorizationPolicy", gw.Namespace, accessPolicyName, &security.AuthorizationPolicy{
+				Selector: selector,
+				Action:   security.AuthorizationPolicy_DENY,
+				Rules:    deny,
+			}))
+		}
 	}
 	mesh := s.Istio.Mesh
 	comp := Component{

@@ -121,6 +121,14 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		// path reads). oauth2-proxy's default, email, is left implicit.
 		cfg.OIDCEmailClaim, cfg.UserIDClaim = c, c
 	}
+	for _, h := range s.Access.Hosts {
+		// A host sharing the session may be where a login started: the
+		// callback (on the login host) sends the browser back there. Each
+		// is named, not the parent domain, so rd cannot leave them.
+		if !h.MachinesOnly {
+			cfg.WhitelistDomains = append(cfg.WhitelistDomains, h.Name)
+		}
+	}
 	if e := s.URLs().EndSession; e != nil && e.Host != s.URLs().Public.Host {
 		// sign_out's rd may send the browser to the IdP's end-session page.
 		cfg.WhitelistDomains = append(cfg.WhitelistDomains, e.Host)

@@ -1,10 +1,12 @@
 package generators
 
 import (
+	"slices"
+
 	security "istio.io/api/security/v1beta1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"meshauth.dev/meshauth/checkserver/pathmatch"
+	"meshauth.dev/meshauth/checkserver/access"
 	"meshauth.dev/meshauth/fn/api"
 )
 
@@ -34,27 +36,27 @@ const publicPathKey = "experimental.envoy.filters.http.rbac[" + publicPathStatPr
 // leave alone: the gateway routes them to oauth2-proxy whatever follows.
 var oauth2ProxyNotPaths = []string{"/oauth2/*"}
 
-// classifiesPublicPaths: the oauth2-proxy authorizer with public paths.
-// check-server is asked about every path and applies pathmatch itself.
+// classifiesPublicPaths: the oauth2-proxy authorizer with public paths or
+// public access rules. check-server is asked about every path and decides
+// the same (checkserver/access) itself.
 func classifiesPublicPaths(s api.Spec) bool {
-	return s.Authorizer == api.AuthorizerOAuth2Proxy && len(s.PublicPaths) > 0
+	return s.Authorizer == api.AuthorizerOAuth2Proxy &&
+		(len(s.PublicPaths) > 0 || slices.ContainsFunc(s.Access.Rules, func(r api.AccessRule) bool { return r.Public }))
 }
 
-// publicPathFilter is the EnvoyFilter holding the classifier.
-func publicPathFilter(s api.Spec) (*yaml.RNode, error) {
-	return gatewayHTTPFilter(s, publicPathFilterName, map[string]any{
-		"@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
-		"shadow_rules": map[string]any{
-			"action": "ALLOW",
-			"policies": map[string]any{publicPathPolicy: map[string]any{
-				"permissions": []any{map[string]any{"url_path": map[string]any{"path": map[string]any{
-					"safe_regex": map[string]any{"regex": pathmatch.Pattern(s.PublicPaths)},
-				}}}},
-				"principals": []any{map[string]any{"any": true}},
-			}},
-		},
-		"shadow_rules_stat_prefix": publicPathStatPrefix,
-	})
+// publicPathFilter is the EnvoyFilter holding the classifier: a plain path
+// under a public prefix, on a public rule's hosts, that no earlier rule
+// protecting more may reach (access.Compile).
+func publicPathFilter(s api.Spec, c access.Compiled) (*yaml.RNode, error) {
+	var perms []any
+	for _, m := range c.Public {
+		perms = append(perms, permission(m))
+	}
+	if len(perms) > 1 {
+		perms = []any{map[string]any{"or_rules": map[string]any{"rules": perms}}}
+	}
+	f := shadowClassifier(publicPathFilterName, publicPathStatPrefix, publicPathPolicy, perms[0].(map[string]any))
+	return gatewayHTTPFilter(s, f.name, f.typedConfig)
 }
 
 // notPublic holds for every request the classifier did not mark.

@@ -35,7 +35,7 @@ type Config struct {
 	// enforces for oauth2-proxy, so both authorizers admit the same
 	// requests. Without rules or machine hosts it adds nothing to
 	// SkipAuthPaths and "any signed-in identity".
-	Access access.Policy `json:"access,omitempty"`
+	Access access.Policy `json:"access,omitzero"`
 	// MaxTokenBytes caps the size of a bearer token; larger ones are invalid.
 	MaxTokenBytes int `json:"maxTokenBytes"`
 	// Cache is the verified-token cache.

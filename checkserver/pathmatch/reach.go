@@ -3,6 +3,7 @@ package pathmatch
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -109,3 +110,23 @@ func segments(prefix string) []string {
 	}
 	return out
 }
+
+// ProgramSize is the size of re's compiled program in instructions, the
+// measure Envoy's re2.max_program_size.error_level limits (Istio sets
+// 32768; a larger regex is rejected with the whole listener). Go's
+// compiler counts close to RE2's; callers keep well under the limit.
+func ProgramSize(re string) int {
+	r, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return 0
+	}
+	p, err := syntax.Compile(r.Simplify())
+	if err != nil {
+		return 0
+	}
+	return len(p.Inst)
+}
+
+// MaxProgramSize is the budget meshauth keeps each regex under: half of
+// Istio's limit, for the difference between Go's and RE2's counts.
+const MaxProgramSize = 16384

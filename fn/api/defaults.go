@@ -23,6 +23,7 @@ func Defaulted(c AuthConfig) AuthConfig {
 	defaultIdentity(s)
 	defaultIstioAndLogout(s)
 	defaultAuthorizer(s)
+	defaultSessionDomain(s)
 	return c
 }
 
@@ -198,4 +199,24 @@ func hostOf(rawURL string) string {
 		rest = rest[:i]
 	}
 	return rest
+}
+
+// defaultSessionDomain: hosts that share the login session get the
+// cookie for the parent domain they share with the publicURL's host.
+func defaultSessionDomain(s *Spec) {
+	if len(s.OAuth2Proxy.Cookie.Domains) > 0 {
+		return
+	}
+	parent, shared := strings.Split(hostOf(s.PublicURL), ":")[0], false
+	for _, h := range s.Access.Hosts {
+		if !h.MachinesOnly {
+			parent, shared = commonParent(parent, h.Name), true
+		}
+	}
+	if !shared {
+		return
+	}
+	if parent != "" {
+		s.OAuth2Proxy.Cookie.Domains = []string{"." + parent}
+	}
 }

@@ -80,6 +80,9 @@ type Spec struct {
 	// Authorizer answers the CUSTOM ext_authz check: oauth2-proxy or check-server.
 	Authorizer  string      `json:"authorizer,omitempty"`
 	CheckServer CheckServer `json:"checkServer,omitempty"`
+	// Access says who may reach what, per host and path (docs/access.md);
+	// without it every signed-in identity reaches every path.
+	Access Access `json:"access,omitempty"`
 
 	// urls is set by Load (URLs).
 	urls URLs
@@ -320,4 +323,52 @@ type CheckServer struct {
 type UserTransformer struct {
 	Match   string `json:"match"`
 	Replace string `json:"replace"`
+}
+
+// Access is the gateway's access rules and the hosts it serves besides
+// the publicURL's.
+type Access struct {
+	Hosts []Host `json:"hosts,omitempty"`
+	// Rules are ordered: the first whose hosts and paths match a request
+	// decides what it needs; a request no rule matches needs a signed-in
+	// identity. A path a normalisation could move is held to every rule
+	// it may reach.
+	Rules []AccessRule `json:"rules,omitempty"`
+}
+
+// Host is a further host the gateway serves.
+type Host struct {
+	Name string `json:"name"`
+	// MachinesOnly: bearer tokens of the machine issuers only, never a
+	// login or a session cookie. Otherwise the host shares the login
+	// session: the cookie is set for a domain covering it.
+	MachinesOnly bool `json:"machinesOnly,omitempty"`
+}
+
+// AccessRule is one rule: where it applies and what it needs. Public
+// admits anyone; otherwise the set fields all must hold, and none set
+// means any signed-in identity.
+type AccessRule struct {
+	// Name names the rule in the policies and in a 403's reason.
+	Name string `json:"name"`
+	// Hosts it applies on (publicURL's or spec.access.hosts names); every
+	// host when empty.
+	Hosts []string `json:"hosts,omitempty"`
+	// Paths are plain path prefixes, matched on segment boundaries; every
+	// path when empty.
+	Paths  []string `json:"paths,omitempty"`
+	Public bool     `json:"public,omitempty"`
+	// Groups: a member of any of them (the groups claim).
+	Groups []string `json:"groups,omitempty"`
+	// Claim: the verified token's claim is one of the values.
+	Claim *ClaimRequirement `json:"claim,omitempty"`
+	// Machines: a bearer token of one of these machine issuers (by name),
+	// never a browser session.
+	Machines []string `json:"machines,omitempty"`
+}
+
+// ClaimRequirement is a claim and the values that satisfy it.
+type ClaimRequirement struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
 }

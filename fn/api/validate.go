@@ -45,6 +45,7 @@ func validate(c AuthConfig) (FieldErrors, URLs) {
 	urls.EndSession = validateEndSession(s.Logout.EndSessionURL, &errs)
 	validateInClusterIssuers(s, &errs)
 	validateGatewayAPIOnly(s, &errs)
+	validateAccess(s, public, &errs)
 	return errs.sorted(), urls
 }
 

@@ -511,6 +511,10 @@ func TestImportOwnComponents(t *testing.T) {
 			// (docs/import.md).
 			continue
 		}
+		if len(want.Spec.Access.Rules)+len(want.Spec.Access.Hosts) > 0 {
+			// import does not read access rules back yet (docs/import.md).
+			continue
+		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			objs, err := Read(golden, nil)
 			if err != nil {

@@ -10,7 +10,11 @@ import (
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"meshauth.dev/meshauth/checkserver/pathmatch"
 )
+
+const istioMaxProgramSize = 32768
 
 // stringMatch is envoy.type.matcher.v3.StringMatcher, compiled.
 type stringMatch = func(string) bool
@@ -27,6 +31,11 @@ func compileRegex(where string, r *matcher.RegexMatcher) (*regexp.Regexp, error)
 	re, err := regexp.Compile(`^(?:` + r.GetRegex() + `)$`)
 	if err != nil {
 		return nil, fmt.Errorf("%s: regex %q: %w", where, r.GetRegex(), err)
+	}
+	// Envoy refuses a regex over re2.max_program_size.error_level (Istio's
+	// bootstrap sets 32768) and with it the whole config.
+	if n := pathmatch.ProgramSize(r.GetRegex()); n > istioMaxProgramSize {
+		return nil, fmt.Errorf("%s: regex of program size %d: Envoy under Istio refuses over %d", where, n, istioMaxProgramSize)
 	}
 	return re, nil
 }
