@@ -116,6 +116,9 @@ var patterns = map[string]string{
 	"spec.logout.virtualService.name":                            optional(dnsSubdomainRE.String()),
 	"spec.logout.paths[]":                                        `^/[^?#* ]*$`,
 	"spec.publicPaths[]":                                         pathmatch.PrefixSchemaPattern(`*?[]()^$|+{}`),
+	"spec.access.hosts[].name":                                   hostNameRE.String(),
+	"spec.access.rules[].name":                                   ruleNameRE.String(),
+	"spec.access.rules[].claim.name":                             claimNameRE.String(),
 	"spec.checkServer.namespace":                                 optional(dnsLabelRE.String()),
 	"spec.dex.clientSecretRef.name":                              optional(dnsSubdomainRE.String()),
 	"spec.dex.clientSecretRef.key":                               optional(secretKeyRE.String()),
@@ -144,7 +147,8 @@ var minLength = map[string]int{
 // maxItems and maxLength below the general bounds keep the nested CEL
 // rules (logout paths × public paths) within the cost budget.
 var maxItems = map[string]int{"spec.publicPaths": 16, "spec.logout.paths": 16, "spec.machineIssuers": 16,
-	"spec.machineIssuers[].audiences": 8, "spec.dex.clients": 16, "spec.dex.clients[].redirectURIs": 8, "spec.oauth2Proxy.cookie.domains": 8}
+	"spec.machineIssuers[].audiences": 8, "spec.dex.clients": 16, "spec.dex.clients[].redirectURIs": 8, "spec.oauth2Proxy.cookie.domains": 8,
+	"spec.access.hosts": maxHosts, "spec.access.rules": maxAccessRules, "spec.access.rules[].paths": maxRulePaths}
 var maxLength = map[string]int{"spec.publicPaths[]": 256, "spec.logout.paths[]": 256, "spec.machineIssuers[].audiences[]": 256}
 
 var listTypes = map[string]listType{
@@ -152,6 +156,8 @@ var listTypes = map[string]listType{
 	"spec.logout.paths":   {Type: "set"},
 	"spec.dex.clients":    {Type: "map", Keys: []string{"id"}},
 	"spec.machineIssuers": {Type: "map", Keys: []string{"issuer"}},
+	"spec.access.hosts":   {Type: "map", Keys: []string{"name"}},
+	"spec.access.rules":   {Type: "map", Keys: []string{"name"}},
 }
 
 // Cross-field rules over the optional chains of absent fields: the API
