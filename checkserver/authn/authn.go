@@ -21,6 +21,11 @@ type Identity struct {
 	// thumbprint) a JWT was verified with; empty for other methods. A cached
 	// identity whose key left the issuer's JWKS is evicted.
 	Issuer, KeyRef string
+	// Claims are the credential's claims the access policy names, each as
+	// the strings it holds: a string claim is a list of one, a list keeps
+	// its string elements, any other claim is absent. Nil when the policy
+	// names none.
+	Claims map[string][]string
 }
 
 var (

@@ -88,6 +88,28 @@ func (c claims) audiences() ([]string, bool) {
 	return nil, false
 }
 
+// strings reads the named claims as access.Identity holds them; a claim of
+// any other type is left out, so no rule can match it.
+func (c claims) strings(names []string) map[string][]string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, n := range names {
+		switch v := c[n].(type) {
+		case string:
+			out[n] = []string{v}
+		case []any:
+			for _, x := range v {
+				if s, ok := x.(string); ok {
+					out[n] = append(out[n], s)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // identity validates iss, aud, exp, nbf and iat and extracts user and groups.
 // exp is mandatory: a token that never expires cannot be bounded in a cache
 // and cannot be revoked by time.

@@ -36,6 +36,7 @@ type Issuer struct {
 type Verifier struct {
 	issuers map[string]*Issuer
 	leeway  time.Duration
+	claims  []string
 	now     func() time.Time
 }
 
@@ -49,11 +50,13 @@ type Options struct {
 	// OnKeys receives each issuer's current KeyRefs after every successful
 	// fetch (revocation: evict what was verified with a vanished key).
 	OnKeys func(issuer string, refs map[string]bool)
+	// Claims are copied into Identity.Claims (the access policy's claims).
+	Claims []string
 }
 
 // New builds a Verifier. Key sets are not fetched until Run.
 func New(o Options) (*Verifier, error) {
-	v := &Verifier{issuers: map[string]*Issuer{}, leeway: o.Leeway, now: time.Now}
+	v := &Verifier{issuers: map[string]*Issuer{}, leeway: o.Leeway, claims: o.Claims, now: time.Now}
 	for _, ic := range o.Issuers {
 		iss := ic.Issuer
 		var onFetch func(error)
@@ -211,7 +214,7 @@ func (v *Verifier) Verify(ctx context.Context, p *Parsed) (authn.Identity, error
 	if err != nil {
 		return authn.Identity{}, err
 	}
-	id.Issuer, id.KeyRef = is.cfg.Issuer, is.Keys.Ref(used)
+	id.Issuer, id.KeyRef, id.Claims = is.cfg.Issuer, is.Keys.Ref(used), c.strings(v.claims)
 	return id, nil
 }
 
