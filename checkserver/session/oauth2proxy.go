@@ -52,6 +52,10 @@ type Result struct {
 	// SetCookie holds refreshed session cookies oauth2-proxy returned; they
 	// must reach the browser or a refreshed session is lost.
 	SetCookie []string
+	// IDToken is the session's ID token, from the Authorization header
+	// oauth2-proxy answers with (set_authorization_header); "" when it sent
+	// none. Unverified: only the caller's JWT verifier may vouch for it.
+	IDToken string
 }
 
 // Authenticate sends the session's cookies, and nothing else, to
@@ -95,5 +99,20 @@ func (c *Client) Authenticate(ctx context.Context, s Session) (Result, error) {
 	return Result{
 		Identity:  authn.Identity{User: user, Groups: groups, Method: "cookie"},
 		SetCookie: resp.Header.Values("Set-Cookie"),
+		IDToken:   idToken(resp.Header),
 	}, nil
+}
+
+// idToken is the token of the answer's one "Bearer <token>" Authorization
+// header, else "".
+func idToken(h http.Header) string {
+	v := h.Values("Authorization")
+	if len(v) != 1 {
+		return ""
+	}
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(v[0]), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return tok
 }

@@ -46,11 +46,13 @@ func TestAuthenticate(t *testing.T) {
 		w.Header().Add("Set-Cookie", "_oauth2_proxy=refreshed; Path=/")
 		w.WriteHeader(http.StatusAccepted)
 	}
+	valid := Result{
+		Identity:  authn.Identity{User: "alice@example.com", Groups: []string{"admins", "dev"}, Method: "cookie"},
+		SetCookie: []string{"_oauth2_proxy=refreshed; Path=/"},
+	}
 	tests := map[string]scenario{
-		"valid session": {handler: ok, cookie: "_oauth2_proxy=good", want: Result{
-			Identity:  authn.Identity{User: "alice@example.com", Groups: []string{"admins", "dev"}, Method: "cookie"},
-			SetCookie: []string{"_oauth2_proxy=refreshed; Path=/"},
-		}},
+		"valid session": {handler: ok, cookie: "_oauth2_proxy=good",
+			want: valid},
 		"no session":  {handler: ok, cookie: "_oauth2_proxy=bad", wantErr: authn.ErrInvalid},
 		"forbidden":   {handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }, cookie: "a=b", wantErr: authn.ErrForbidden},
 		"proxy error": {handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, cookie: "a=b", wantErr: authn.ErrUnavailable},
@@ -58,6 +60,11 @@ func TestAuthenticate(t *testing.T) {
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
 		}, cookie: "a=b", wantErr: authn.ErrUnavailable},
 		"202 without email": {handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(202) }, cookie: "a=b", wantErr: authn.ErrInvalid},
+		"ID token of set_authorization_header": {handler: withAuthorization(ok, "Bearer a.b.c"), cookie: "_oauth2_proxy=good",
+			want: Result{Identity: valid.Identity, SetCookie: valid.SetCookie, IDToken: "a.b.c"}},
+		"two Authorization headers give no ID token": {handler: withAuthorization(ok, "Bearer a.b.c", "Bearer d.e.f"),
+			cookie: "_oauth2_proxy=good", want: valid},
+		"a Basic Authorization is no ID token": {handler: withAuthorization(ok, "Basic YTpi"), cookie: "_oauth2_proxy=good", want: valid},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -74,6 +81,14 @@ func TestAuthenticate(t *testing.T) {
 				t.Fatalf("(-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// withAuthorization answers as h does, with these Authorization headers.
+func withAuthorization(h http.HandlerFunc, values ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Authorization"] = values
+		h(w, r)
 	}
 }
 
