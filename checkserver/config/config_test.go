@@ -44,6 +44,18 @@ func TestParse(t *testing.T) {
 				assertEqual(t, "groups", is.GroupsClaim)
 			},
 		},
+		"access rules: a rule's needs are its own fields": {
+			yaml: "access: {groupsClaim: groups, rules: [{name: p, paths: [/pipeline/], groups: [admin], claim: {name: dept, values: [ml]}}]}",
+			check: func(t *testing.T, c Config) {
+				r := c.Access.Rules[0]
+				assertEqual(t, []string{"admin"}, r.Groups)
+				assertEqual(t, []string{"ml"}, r.Claim.Values)
+			},
+		},
+		"misspelled access need rejected": {
+			yaml:    "access: {rules: [{name: p, group: [admin]}]}",
+			wantErr: `unknown field "group"`,
+		},
 		"durations parsed": {
 			yaml: "cache: {size: 0, maxTTL: 90s}",
 			check: func(t *testing.T, c Config) {
