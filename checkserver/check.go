@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"meshauth.dev/meshauth/checkserver/access"
 	"meshauth.dev/meshauth/checkserver/authn"
 	"meshauth.dev/meshauth/checkserver/cache"
 	"meshauth.dev/meshauth/checkserver/config"
@@ -35,8 +36,12 @@ type Checker struct {
 	// sessions caches oauth2-proxy's allows by session-cookie hash.
 	sessions *cache.LRU
 	signOut  map[string]bool
-	metrics  *Metrics
-	log      *slog.Logger
+	// access judges authenticated requests, nil without a policy; claims
+	// are the ones it reads (sessions then need a verifiable ID token).
+	access  *access.Decider
+	claims  []string
+	metrics *Metrics
+	log     *slog.Logger
 }
 
 // NewChecker builds a Checker from a validated config. Key sets are not
@@ -61,6 +66,9 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 		strip:   stripList(stripNames(cfg.Identity)...),
 		cache:   cache.New(cfg.Cache.Size, cfg.Cache.MaxTTL.Duration),
 	}
+	if cfg.Access.Enabled() {
+		c.access, c.claims = access.NewDecider(cfg.Access), cfg.Access.ClaimNames()
+	}
 	c.stripButUser = without(c.strip, cfg.Identity.UserHeader)
 	c.stripButBoth = without(c.strip, cfg.Identity.UserHeader, cfg.Identity.GroupsHeader)
 	for _, r := range cfg.APIRoutes {
@@ -71,7 +79,7 @@ func NewChecker(cfg config.Config, m *Metrics, log *slog.Logger) (*Checker, erro
 		return nil, err
 	}
 	c.jwt, err = jwtauth.New(jwtauth.Options{Issuers: cfg.Issuers, JWKS: cfg.JWKS, Leeway: cfg.Leeway.Duration,
-		OnFetch: m.jwksFetch, OnKeys: c.revoke})
+		OnFetch: m.jwksFetch, OnKeys: c.revoke, Claims: c.claims})
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +153,10 @@ func (c *Checker) decide(ctx context.Context, r *Request) Decision {
 	if c.session != nil && len(c.signOut) > 0 {
 		c.dropSessionOnSignOut(r)
 	}
-	// Skip-auth paths are allowed without credentials, but identity headers
-	// are still stripped: an unauthenticated request must not carry one.
-	if c.skip.Match(r.Path) {
+	// Skip-auth and public paths are allowed without credentials, but
+	// identity headers are still stripped: an unauthenticated request must
+	// not carry one.
+	if c.public(r) {
 		return Decision{Allow: true, Status: http.StatusOK, Remove: c.strip, Result: ResultSkip, AuthMethod: "none"}
 	}
 	token, present, err := bearerToken(r.Header, c.cfg.MaxTokenBytes)
@@ -160,6 +169,9 @@ func (c *Checker) decide(ctx context.Context, r *Request) Decision {
 			return c.failed(r, "bearer", err, true)
 		}
 		return c.allow(r, id, nil)
+	}
+	if c.machineHost(r) {
+		return noMachineToken()
 	}
 	if c.session != nil {
 		s, err := c.session.Parse(r.Header)
@@ -202,6 +214,7 @@ func (c *Checker) authenticateBearer(ctx context.Context, token string) (authn.I
 		// The API server vouched for the token, so its exp bounds the cache
 		// entry; tokens without exp (legacy secrets) get cacheTTL only.
 		id.Expiry = p.Expiry()
+		id.Claims = c.reviewedClaims(id.Groups)
 		ttl = c.cfg.Kubernetes.TokenReview.CacheTTL.Duration
 	default:
 		return authn.Identity{}, authn.Invalid("token issuer is not trusted")
@@ -213,7 +226,8 @@ func (c *Checker) authenticateBearer(ctx context.Context, token string) (authn.I
 // authenticateSession answers from the session cache or asks oauth2-proxy.
 // Only a plain allow is cached: never a deny, and never an answer that
 // refreshed the cookie (the browser is about to send the new one, and the
-// old one must keep going to oauth2-proxy until then).
+// old one must keep going to oauth2-proxy until then). The cached identity
+// holds the ID token's claims, so a hit is judged as the miss was.
 func (c *Checker) authenticateSession(ctx context.Context, r *Request, s session.Session) Decision {
 	if id, ok := c.sessions.Get(s.Key); ok {
 		c.metrics.sessionHits.Inc()
@@ -224,9 +238,13 @@ func (c *Checker) authenticateSession(ctx context.Context, r *Request, s session
 	if err != nil {
 		return c.failed(r, "cookie", err, false)
 	}
-	d := c.allow(r, res.Identity, res.SetCookie)
+	id, refused := c.withIDToken(ctx, r, res.Identity, res.IDToken)
+	if refused != nil {
+		return *refused
+	}
+	d := c.allow(r, id, res.SetCookie)
 	if d.Allow && len(res.SetCookie) == 0 {
-		c.sessions.Put(s.Key, res.Identity, 0)
+		c.sessions.Put(s.Key, id, 0)
 	}
 	return d
 }
@@ -244,8 +262,14 @@ func (c *Checker) dropSessionOnSignOut(r *Request) {
 	}
 }
 
-// allow maps the identity and builds the allow (or a 403/401 if mapping fails).
+// allow judges the identity by the access policy, maps it and builds the
+// allow (or a 403/401 if either fails). The policy goes first: its 403
+// names the rule, where mapping would refuse some identities (a group with
+// a comma) with a vaguer 401.
 func (c *Checker) allow(r *Request, id authn.Identity, setCookie []string) Decision {
+	if d, ok := c.judge(r, id); !ok {
+		return d
+	}
 	m, err := c.ids.mapIdentity(id)
 	if err != nil {
 		d := c.failed(r, id.Method, err, id.Method != "cookie")

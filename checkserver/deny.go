@@ -42,15 +42,20 @@ func (s *denyShaper) wantsStatus(r *Request) bool {
 // unauthenticated builds the deny for missing or invalid credentials.
 func (s *denyShaper) unauthenticated(r *Request, invalidBearer bool) Decision {
 	if s.wantsStatus(r) {
-		chal := `Bearer realm="meshauth"`
-		if invalidBearer {
-			chal += `, error="invalid_token"`
-		}
-		return Decision{Status: http.StatusUnauthorized, Body: "unauthorized\n",
-			Downstream: []Header{{"WWW-Authenticate", chal}}}
+		return challenge(invalidBearer)
 	}
 	loc := s.signInPath + "?rd=" + url.QueryEscape(safeRedirect(r.Path))
 	return Decision{Status: http.StatusFound, Downstream: []Header{{"Location", loc}}}
+}
+
+// challenge is the 401 that asks for a bearer token.
+func challenge(invalidBearer bool) Decision {
+	chal := `Bearer realm="meshauth"`
+	if invalidBearer {
+		chal += `, error="invalid_token"`
+	}
+	return Decision{Status: http.StatusUnauthorized, Body: "unauthorized\n",
+		Downstream: []Header{{"WWW-Authenticate", chal}}}
 }
 
 // safeRedirect returns the original target if it is a local path, else "/".

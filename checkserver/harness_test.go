@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,6 +43,23 @@ type harness struct {
 	saToken string
 	// proxyCalls counts the fake oauth2-proxy's /oauth2/auth answers.
 	proxyCalls atomic.Int64
+	// idSessions are the Cookie headers the fake oauth2-proxy answers with
+	// an ID token (idSession), set by h.idSession.
+	idSessions sync.Map
+}
+
+// idSession is how the fake oauth2-proxy answers for a session with an
+// ID token: as set_authorization_header does, and with the token's groups
+// comma-joined in X-Auth-Request-Groups, as oauth2-proxy writes them.
+type idSession struct {
+	token  string
+	groups []string
+}
+
+// idSession makes the fake oauth2-proxy accept the Cookie header cookie
+// and answer with ID token tok ("" for none) holding groups.
+func (h *harness) idSession(cookie, tok string, groups ...string) {
+	h.idSessions.Store(cookie, idSession{tok, groups})
 }
 
 func newHarness(t *testing.T, mutate func(c *config.Config)) *harness {
@@ -53,6 +71,16 @@ func newHarness(t *testing.T, mutate func(c *config.Config)) *harness {
 	// the good session cookie, 401 otherwise.
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.proxyCalls.Add(1)
+		if v, ok := h.idSessions.Load(r.Header.Get("Cookie")); ok && r.URL.Path == "/oauth2/auth" {
+			s := v.(idSession)
+			w.Header().Set("X-Auth-Request-Email", "carol@example.com")
+			w.Header().Set("X-Auth-Request-Groups", strings.Join(s.groups, ","))
+			if s.token != "" {
+				w.Header().Set("Authorization", "Bearer "+s.token)
+			}
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
 		if r.URL.Path == "/oauth2/auth" && strings.Contains(r.Header.Get("Cookie"), refreshCookie) {
 			w.Header().Set("X-Auth-Request-Email", "carol@example.com")
 			w.Header().Set("Set-Cookie", goodCookie+"; Path=/")
@@ -149,6 +177,7 @@ func (h *harness) token(t *testing.T, mutate map[string]any) string {
 // req is an original request as a client sent it to the gateway.
 type req struct {
 	method string
+	host   string // the :authority, gw.example when empty
 	path   string
 	header [][2]string // in order, repeats allowed
 }
@@ -171,6 +200,9 @@ func (r req) withDefaults() req {
 	if r.path == "" {
 		r.path = "/"
 	}
+	if r.host == "" {
+		r.host = "gw.example"
+	}
 	return r
 }
 
@@ -178,19 +210,7 @@ func (r req) withDefaults() req {
 // method, prefix+path, the headers, no body; it reads allow only from 200.
 func (h *harness) viaHTTP(t *testing.T, r req) outcome {
 	t.Helper()
-	r = r.withDefaults()
-	hr, err := http.NewRequest(r.method, h.httpURL+r.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range r.header {
-		hr.Header.Add(kv[0], kv[1])
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(hr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := h.sendHTTP(t, r)
 	defer resp.Body.Close()
 	o := outcome{Status: resp.StatusCode, Allow: resp.StatusCode == http.StatusOK, Upstream: map[string]string{}, Downstream: map[string]string{}}
 	for k, v := range resp.Header {
@@ -210,12 +230,38 @@ func (h *harness) viaHTTP(t *testing.T, r req) outcome {
 	return o
 }
 
-// viaGRPC sends the check as Envoy's gRPC client would: lower-cased headers
-// in a map with repeats joined by ",", pseudo-headers included.
-func (h *harness) viaGRPC(t *testing.T, r req) outcome {
+// sendHTTP sends r's check to the HTTP front as Envoy would, the original
+// :authority in Host.
+func (h *harness) sendHTTP(t *testing.T, r req) *http.Response {
 	t.Helper()
 	r = r.withDefaults()
-	headers := map[string]string{":method": r.method, ":path": r.path, ":authority": "gw.example"}
+	hr, err := http.NewRequest(r.method, h.httpURL+r.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Host = r.host
+	for _, kv := range r.header {
+		hr.Header.Add(kv[0], kv[1])
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// viaGRPC sends the check as Envoy's gRPC client would.
+func (h *harness) viaGRPC(t *testing.T, r req) outcome {
+	t.Helper()
+	return h.checkGRPC(t, grpcCheck(r))
+}
+
+// grpcCheck is r's check as Envoy's gRPC client builds it: lower-cased
+// headers in a map with repeats joined by ",", pseudo-headers included.
+func grpcCheck(r req) *authv3.CheckRequest {
+	r = r.withDefaults()
+	headers := map[string]string{":method": r.method, ":path": r.path, ":authority": r.host}
 	for _, kv := range r.header {
 		k := strings.ToLower(kv[0])
 		if prev, ok := headers[k]; ok {
@@ -224,9 +270,9 @@ func (h *harness) viaGRPC(t *testing.T, r req) outcome {
 			headers[k] = kv[1]
 		}
 	}
-	return h.checkGRPC(t, &authv3.CheckRequest{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{
-		Http: &authv3.AttributeContext_HttpRequest{Method: r.method, Path: r.path, Host: "gw.example", Scheme: "https", Headers: headers},
-	}}})
+	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{
+		Http: &authv3.AttributeContext_HttpRequest{Method: r.method, Path: r.path, Host: r.host, Scheme: "https", Headers: headers},
+	}}}
 }
 
 func (h *harness) checkGRPC(t *testing.T, cr *authv3.CheckRequest) outcome {
