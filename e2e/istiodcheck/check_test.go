@@ -187,6 +187,7 @@ func (e *expectation) checkFilters(h hcm) {
 	at := "listener " + h.listener
 	pos := map[string]int{}
 	var shadow, deny, public *rbacfilterv3.RBAC
+	classifiers := map[string]*rbacfilterv3.RBAC{}
 	var authz *extauthzv3.ExtAuthz
 	var jwt *jwtv3.JwtAuthentication
 	var names []string
@@ -224,6 +225,12 @@ func (e *expectation) checkFilters(h hcm) {
 		case generators.IdentityHeaderFilterName:
 			pos["headers"] = i
 		}
+		if strings.HasPrefix(f.GetName(), accessFilterPrefix) {
+			classifiers[f.GetName()], _ = unpack[*rbacfilterv3.RBAC](f.GetTypedConfig())
+			if _, ok := pos["jwt_authn"]; ok {
+				e.fail("%s: classifier %s after jwt_authn", at, f.GetName())
+			}
+		}
 	}
 	// The identity-header filter first: a client-sent identity header must not reach ext_authz,
 	// the RBAC rules or jwt_authn (which would otherwise see it before stripping its own).
@@ -255,6 +262,7 @@ func (e *expectation) checkFilters(h hcm) {
 	if shadow != nil {
 		e.checkShadow(at, shadow)
 	}
+	e.checkAccess(at, classifiers, deny)
 	if e.s.Authorizer == api.AuthorizerOAuth2Proxy {
 		if deny != nil {
 			e.checkDeny(at, deny)
@@ -360,7 +368,20 @@ func stringList(v any) []string {
 // classifies: the oauth2-proxy authorizer opens its public paths through
 // meshauth's classifier; check-server decides them itself.
 func (e *expectation) classifies() bool {
-	return e.s.Authorizer == api.AuthorizerOAuth2Proxy && len(e.s.PublicPaths) > 0
+	return e.s.Authorizer == api.AuthorizerOAuth2Proxy &&
+		(len(e.s.PublicPaths) > 0 || slices.ContainsFunc(e.s.Access.Rules, func(r api.AccessRule) bool { return r.Public }))
+}
+
+// publicPrefixes: spec.publicPaths and the public rules' paths on the
+// publicURL's host.
+func (e *expectation) publicPrefixes() []string {
+	out := slices.Clone(e.s.PublicPaths)
+	for _, r := range e.s.Access.Rules {
+		if r.Public && (len(r.Hosts) == 0 || slices.Contains(r.Hosts, e.publicHost())) {
+			out = append(out, r.Paths...)
+		}
+	}
+	return out
 }
 
 // checkClassifier: the classifier never decides (shadow rules only) and
@@ -375,27 +396,15 @@ func (e *expectation) checkClassifier(at string, r *rbacfilterv3.RBAC) {
 		e.fail("%s: want ALLOW shadow rules only, stat prefix for %s; got %v", at, publicPathMark, r)
 		return
 	}
-	var regexes []*regexp.Regexp
-	for name, p := range r.GetShadowRules().GetPolicies() {
-		for _, perm := range p.GetPermissions() {
-			re, err := regexp.Compile(`^(?:` + perm.GetUrlPath().GetPath().GetSafeRegex().GetRegex() + `)$`)
-			if err != nil || perm.GetUrlPath() == nil {
-				e.fail("%s: policy %s: permission %v is not a url_path regex", at, name, perm)
-				continue
-			}
-			regexes = append(regexes, re)
-		}
-	}
-	marks := func(p string) bool {
-		return slices.ContainsFunc(regexes, func(re *regexp.Regexp) bool { return re.MatchString(p) })
-	}
-	for _, pre := range e.s.PublicPaths {
+	host := e.publicHost()
+	marks := func(p string) bool { return e.marks(at, r, host, p) }
+	for _, pre := range e.publicPrefixes() {
 		for _, p := range []string{pre, pre + "a/b.css", pre + "a/"} {
 			if !marks(p) {
 				e.fail("%s: the plain public path %s is not marked", at, p)
 			}
 		}
-		tricks := []string{pre + "..%2Fapp/", pre + "..;/app/", pre + `..\app/`, pre + "%2e%2e/app/", pre + "../app/", pre + "./a", pre + "a//b", pre + "a%20b", strings.TrimSuffix(pre, "/"), "/x" + pre}
+		tricks := []string{pre + "..%2Fapp/", pre + "..;/app/", pre + `..\app/`, pre + "%2e%2e/app/", pre + "../app/", pre + "./a", pre + "a//b", pre + "a%20b", strings.TrimSuffix(pre, "/"), "/x" + pre, strings.TrimSuffix(pre, "/") + "-sibling/"}
 		if up := strings.ToUpper(pre); up != pre {
 			tricks = append(tricks, up+"a") // Envoy matches case-sensitively, as the routes do
 		}
@@ -467,6 +476,9 @@ func (e *expectation) checkDeny(at string, r *rbacfilterv3.RBAC) {
 	found := false
 	for name, p := range r.GetRules().GetPolicies() {
 		j := policyJSON(p)
+		if strings.Contains(name, "policy[istio-ingressgateway-access]") {
+			continue // the access rules' (checkAccess)
+		}
 		// notRequestPrincipals ["*"]: not (a verified JWT's iss and sub are set).
 		if !strings.Contains(j, `"notId":{"andIds":{"ids":[{"metadata":{"filter":"envoy.filters.http.jwt_authn"`) {
 			continue

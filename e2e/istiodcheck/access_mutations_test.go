@@ -1,0 +1,61 @@
+package istiodcheck
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// TestAccessMutations: each way access rules could be compiled wrongly
+// is caught by the istiod check of the access-rules case.
+func TestAccessMutations(t *testing.T) {
+	istiodBin(t)
+	dir := filepath.Join(repoRoot(t), "testdata", "cases", "access-rules")
+	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
+	if !ok {
+		t.Fatal("invalid AuthConfig")
+	}
+	base := func(t *testing.T) []*yaml.RNode {
+		return componentsStream(t, readResourceList(t, filepath.Join(dir, "components.golden.yaml")), c)
+	}
+	named := func(kind, name string) func(*yaml.RNode) bool {
+		return func(n *yaml.RNode) bool { return n.GetKind() == kind && n.GetName() == name }
+	}
+	// rewrite replaces re in the object's YAML.
+	rewrite := func(re, with string) func(*testing.T, *yaml.RNode) {
+		return func(t *testing.T, n *yaml.RNode) {
+			before := n.MustString()
+			after := regexp.MustCompile(re).ReplaceAllString(before, with)
+			if after == before {
+				t.Fatalf("the mutation %q changes nothing", re)
+			}
+			*n = *yaml.MustParse(after)
+		}
+	}
+	for name, m := range map[string]struct {
+		match  func(*yaml.RNode) bool
+		mutate func(*testing.T, *yaml.RNode)
+	}{
+		"a group rule compiled to a header match instead of the verified claim": {
+			named("AuthorizationPolicy", "istio-ingressgateway-access"), rewrite(`request\.auth\.claims\[groups\]`, "request.headers[kubeflow-groups]")},
+		"a rule's classifier without the normalisations (the literal prefix only)": {
+			named("EnvoyFilter", "meshauth-access"), rewrite(`(?m)^(\s+regex: )\(\?is\).*$`, "${1}/pipeline/.*|/ml_metadata/.*")},
+		"a public prefix that opens its siblings": {
+			named("EnvoyFilter", "meshauth-public-paths"), rewrite(`(?m)^(\s+regex: )/kserve/.*$`, "${1}/kserve.*")},
+		"a machines rule that admits the login issuer": {
+			named("AuthorizationPolicy", "istio-ingressgateway-access"), rewrite(`- https://token\.actions\.githubusercontent\.com/\*`, `- "*"`)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			stream := base(t)
+			mutateOne(t, stream, m.match, m.mutate)
+			p := problems(t, stream, c)
+			if len(p) == 0 {
+				t.Fatal("the istiod check did not catch the mutation")
+			}
+			t.Logf("caught: %s", strings.Join(p, "\n  "))
+		})
+	}
+}
