@@ -45,6 +45,9 @@ func validateAccess(s Spec, public *url.URL, errs *FieldErrors) {
 			errs.add(at+".name", "%q is listed twice (or is the publicURL's host, which is served already)", h.Name)
 		}
 		hosts[h.Name] = h
+		if h.MachinesOnly && len(s.MachineIssuers) == 0 {
+			errs.add(at+".machinesOnly", "%q would take tokens of spec.machineIssuers only, and none is listed: add the issuer your machines use", h.Name)
+		}
 	}
 	validateCookieHosts(s, public, errs)
 	if len(a.Rules) > maxAccessRules {
