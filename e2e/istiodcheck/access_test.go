@@ -73,7 +73,9 @@ func accessTricks(p string) []string {
 		"/static/..%2F" + name + "/", "/%" + strings.ToUpper(hex(name[0])) + name[1:] + "/", "/x/..;/" + name + "/", "/%25" + hex(name[0]) + name[1:] + "/"}
 }
 
-func hex(b byte) string { return strings.ToLower(string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15])) }
+func hex(b byte) string {
+	return strings.ToLower(string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15]))
+}
 
 // checkAccess: every rule that needs more than a sign-in is classified and
 // denied on the verified token, never on a header.
