@@ -28,6 +28,7 @@ var functionOnly = map[string]string{
 	"18-cookie-domain-mismatch":            "cross-field (cookie domains vs publicURL host): a CEL rule over defaults exceeds the API server's cost budget",
 	"21-issuer-mismatch":                   "cross-field (Dex vs oidc issuer): a CEL rule over defaults exceeds the API server's cost budget",
 	"27-prefix-without-check-server":       "cross-field (prefix vs the defaulted authorizer): a CEL rule over defaults exceeds the API server's cost budget",
+	"73-access-rules-unenforceable":        "cross-rule (order and prefixes across rules, machine issuers vs the defaulted login issuer, hosts vs the derived cookie domain): not written as CEL; the function refuses it",
 	"in-cluster-issuer-without-jwks-proxy": "cross-field (machine issuer vs the defaulted authorizer and Dex): a CEL rule over defaults exceeds the API server's cost budget",
 	"31-huge":                              "the function's 1 MiB input limit; the API server takes requests up to 3 MiB",
 	"40-function-config-other-kind":        "no AuthConfig in it: the function config is another function's",
