@@ -122,9 +122,9 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		cfg.OIDCEmailClaim, cfg.UserIDClaim = c, c
 	}
 	for _, h := range s.Access.Hosts {
-		// A host sharing the session may be where a login started: the
-		// callback (on the login host) sends the browser back there. Each
-		// is named, not the parent domain, so rd cannot leave them.
+		// An rd (a sign-in or sign-out link) may send the browser to a
+		// host that shares the session. Each is named, not the parent
+		// domain, so rd cannot leave them.
 		if !h.MachinesOnly {
 			cfg.WhitelistDomains = append(cfg.WhitelistDomains, h.Name)
 		}
