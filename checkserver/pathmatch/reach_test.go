@@ -1,75 +1,12 @@
 package pathmatch
 
 import (
-	"net/url"
-	"path"
 	"regexp"
 	"strings"
 	"testing"
+
+	"meshauth.dev/meshauth/internal/pathnorm"
 )
-
-// normalisations are what a gateway, a mesh setting or an app may do to
-// a path before routing on it, in any order and any number of them:
-// ReachPattern must reach whatever they produce.
-var normalisations = map[string]func(string) string{
-	"decode": func(p string) string {
-		if d, err := url.PathUnescape(p); err == nil {
-			return d
-		}
-		return p
-	},
-	"backslash": func(p string) string { return strings.ReplaceAll(p, `\`, "/") },
-	"merge": func(p string) string {
-		for strings.Contains(p, "//") {
-			p = strings.ReplaceAll(p, "//", "/")
-		}
-		return p
-	},
-	"params": func(p string) string {
-		segs := strings.Split(p, "/")
-		for i, s := range segs {
-			segs[i], _, _ = strings.Cut(s, ";")
-		}
-		return strings.Join(segs, "/")
-	},
-	"dots": func(p string) string {
-		trail := strings.HasSuffix(p, "/")
-		c := path.Clean("/" + p)
-		if trail && c != "/" {
-			c += "/"
-		}
-		return c
-	},
-	"lower": strings.ToLower,
-}
-
-// normalised is every path the normalisations can make of p, in every
-// order, each applied at most twice.
-func normalised(p string) map[string]bool {
-	seen := map[string]bool{p: true}
-	frontier := []string{p}
-	for round := 0; round < 2*len(normalisations) && len(frontier) > 0; round++ {
-		var next []string
-		for _, q := range frontier {
-			for _, f := range normalisations {
-				if r := f(q); !seen[r] && len(seen) < 4096 {
-					seen[r] = true
-					next = append(next, r)
-				}
-			}
-		}
-		frontier = next
-	}
-	return seen
-}
-
-// under: the normalised path is under prefix on a segment boundary,
-// with or without the prefix's trailing "/".
-func under(p, prefix string) bool {
-	prefix = strings.ToLower(strings.TrimSuffix(prefix, "/"))
-	p = strings.ToLower(p)
-	return prefix == "" || p == prefix || strings.HasPrefix(p, prefix+"/")
-}
 
 var reachPrefixes = []string{"/pipeline/", "/kserve/v1/", "/a.b/", "/x", "/ml-api/"}
 
@@ -86,8 +23,8 @@ func TestReachFindsEveryNormalisation(t *testing.T) {
 	for _, prefix := range reachPrefixes {
 		r := NewReach([]string{prefix})
 		for _, p := range reachTricks {
-			for q := range normalised(p) {
-				if under(q, prefix) && !r.Match(p) {
+			for q := range pathnorm.Variants(p) {
+				if pathnorm.Under(q, prefix, true) && !r.Match(p) {
 					t.Errorf("prefix %q: %q normalises to %q, under it, but ReachPattern misses it", prefix, p, q)
 				}
 			}
@@ -125,8 +62,8 @@ func FuzzReachFindsEveryNormalisation(f *testing.F) {
 			return
 		}
 		re := regexp.MustCompile("^(?:" + ReachPattern([]string{prefix}) + ")$")
-		for q := range normalised(p) {
-			if under(q, prefix) && !re.MatchString(p) {
+		for q := range pathnorm.Variants(p) {
+			if pathnorm.Under(q, prefix, true) && !re.MatchString(p) {
 				t.Fatalf("prefix %q: %q normalises to %q but ReachPattern misses it", prefix, p, q)
 			}
 		}

@@ -1,0 +1,140 @@
+package access
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"meshauth.dev/meshauth/internal/pathnorm"
+)
+
+// The deny-wins property: for any rule set, a path the Decider lets an
+// identity through on is let through by the rule that first matches
+// every form a normalisation can give the path (case-blind or not), and
+// a path it calls public is public in every such form.
+
+var (
+	vocabPrefixes = []string{"/pipeline/", "/pipeline/admin/", "/kserve/", "/static/", "/a/b/", "/"}
+	vocabNeeds    = []Need{{Public: true}, {}, {Groups: []string{"g1"}}, {Groups: []string{"g2"}}, {Claim: &Claim{Name: "dept", Values: []string{"ml"}}}}
+	denyTricks    = []string{
+		"/pipeline", "/pipeline/x", "//pipeline/", "/a/../pipeline/", "/%70ipeline/", "/PIPELINE/", "/static/..%2Fpipeline/",
+		"/x/..;/pipeline/", "/%2570ipeline/", "/pipeline/admin/x", "/pipeline/ADMIN/x", "/pipeline/admin/..%2Fx", "/kserve/x",
+		"/kserve/..%2Fpipeline/", "/static/app.css", "/a/b/c", "/a//b/", "/dex/x", "/dex/..%2Fpipeline/", "/", "/other",
+	}
+)
+
+// policyOf builds up to four rules from fuzz bytes.
+func policyOf(spec []byte) Policy {
+	p := Policy{PublicPaths: []string{"/dex/"}, GroupsClaim: "groups"}
+	for i := 0; i+1 < len(spec) && len(p.Rules) < 4; i += 2 {
+		p.Rules = append(p.Rules, Rule{
+			Name:  "r" + string(rune('0'+len(p.Rules))),
+			Paths: []string{vocabPrefixes[int(spec[i])%len(vocabPrefixes)]},
+			Need:  vocabNeeds[int(spec[i+1])%len(vocabNeeds)],
+		})
+	}
+	return p
+}
+
+// intended is the rule that first matches q, or nil (a signed-in
+// identity suffices); public reports a public prefix.
+func intended(p Policy, q string, fold bool) (r *Rule, public bool) {
+	if slices.ContainsFunc(p.PublicPaths, func(pre string) bool { return pathnorm.Under(q, pre, fold) && strings.HasPrefix(q+"/", pre) }) {
+		return nil, true
+	}
+	for i := range p.Rules {
+		if slices.ContainsFunc(paths(p.Rules[i]), func(pre string) bool { return pathnorm.Under(q, pre, fold) }) {
+			return &p.Rules[i], p.Rules[i].Public
+		}
+	}
+	return nil, false
+}
+
+func identities() []Identity {
+	var out []Identity
+	for _, groups := range [][]string{nil, {"g1"}, {"g2"}, {"g1", "g2"}, {"not-g1", "g1,g2"}} {
+		for _, dept := range [][]string{nil, {"ml"}, {"ml-ops"}} {
+			out = append(out, Identity{Issuer: "https://login", Claims: map[string][]string{"groups": groups, "dept": dept}})
+		}
+	}
+	return out
+}
+
+func checkDenyWins(t *testing.T, spec []byte, target string) {
+	p := policyOf(spec)
+	d := NewDecider(p)
+	path, _, _ := strings.Cut(target, "?")
+	variants := pathnorm.Variants(path)
+	if d.Public("h", target) {
+		for q := range variants {
+			for _, fold := range []bool{false, true} {
+				if _, public := intended(p, q, fold); !public {
+					t.Fatalf("rules %+v: %q is public, but its form %q (fold %v) is not", p.Rules, target, q, fold)
+				}
+			}
+		}
+	}
+	for _, id := range identities() {
+		if d.Decide("h", target, id).Denied != "" {
+			continue
+		}
+		for q := range variants {
+			for _, fold := range []bool{false, true} {
+				r, _ := intended(p, q, fold)
+				if r != nil && !r.Public && d.unmet(r.Need, id) != "" {
+					t.Fatalf("rules %+v: %q lets %v through, but its form %q (fold %v) is rule %s's, which refuses it", p.Rules, target, id.Claims, q, fold, r.Name)
+				}
+			}
+		}
+	}
+}
+
+func TestDenyWins(t *testing.T) {
+	for a := range vocabPrefixes {
+		for b := range vocabPrefixes {
+			for na := range vocabNeeds {
+				for nb := range vocabNeeds {
+					for _, target := range denyTricks {
+						checkDenyWins(t, []byte{byte(a), byte(na), byte(b), byte(nb)}, target)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFirstMatchOnPlainPaths: on a plain path the first matching rule
+// alone decides, as a route table does.
+func TestFirstMatchOnPlainPaths(t *testing.T) {
+	p := Policy{GroupsClaim: "groups", Rules: []Rule{
+		{Name: "admin", Paths: []string{"/pipeline/admin/"}, Need: Need{Groups: []string{"admins"}}},
+		{Name: "pipelines", Paths: []string{"/pipeline/"}, Need: Need{Groups: []string{"ml"}}},
+	}}
+	d := NewDecider(p)
+	admin := Identity{Claims: map[string][]string{"groups": {"admins"}}}
+	for target, want := range map[string]string{
+		"/pipeline/admin/x":       "",
+		"/pipeline/runs":          "access rule pipelines: needs membership of ml",
+		"/pipeline/admin/..%2Fx":  "access rule pipelines: needs membership of ml", // may be /pipeline/x: both rules hold
+		"/pipeline/ADMIN/x":       "access rule pipelines: needs membership of ml",
+		"/notebook/pipeline/x":    "",
+		"/static/..%2Fpipeline/x": "access rule pipelines: needs membership of ml",
+	} {
+		if got := d.Decide("h", target, admin).Denied; got != want {
+			t.Errorf("%s: denied %q, want %q", target, got, want)
+		}
+	}
+}
+
+func FuzzDenyWins(f *testing.F) {
+	for _, target := range denyTricks {
+		f.Add([]byte{0, 2, 5, 1}, target)
+		f.Add([]byte{1, 3, 0, 2, 2, 0}, target)
+	}
+	f.Fuzz(func(t *testing.T, spec []byte, target string) {
+		if len(target) > 48 || !strings.HasPrefix(target, "/") {
+			return
+		}
+		checkDenyWins(t, spec, target)
+	})
+}
