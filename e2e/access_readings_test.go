@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"path"
+	"slices"
+	"strings"
+)
+
+// How a request target may be read on its way to an app: the oracle the
+// access flows judge what the dashboard received by, written apart from
+// checkserver/pathmatch (which compiles the rules) so the two can disagree.
+
+// readings are the paths a target may be read as by some upstream or
+// framework: every combination of cutting the query and fragment,
+// percent-decoding (repeatedly), "\" as "/", dropping ";" parameters,
+// merging slashes, resolving dot segments and folding case. Independent of
+// checkserver/pathmatch, which the rules are compiled with.
+func readings(target string) []string {
+	start, _, _ := strings.Cut(target, "?")
+	seen := map[string]bool{start: true}
+	queue := []string{start}
+	for len(queue) > 0 && len(seen) < 4096 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, f := range normalisers {
+			if q := f(p); !seen[q] {
+				seen[q] = true
+				queue = append(queue, q)
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+var normalisers = []func(string) string{
+	func(p string) string { q, _, _ := strings.Cut(p, "#"); return q },
+	func(p string) string { q, _, _ := strings.Cut(p, "?"); return q },
+	percentDecode,
+	func(p string) string { return strings.ReplaceAll(p, `\`, "/") },
+	dropParams,
+	func(p string) string {
+		for strings.Contains(p, "//") {
+			p = strings.ReplaceAll(p, "//", "/")
+		}
+		return p
+	},
+	func(p string) string {
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		c := path.Clean(p)
+		if strings.HasSuffix(p, "/") && c != "/" {
+			c += "/"
+		}
+		return c
+	},
+	strings.ToLower,
+}
+
+// percentDecode decodes every valid %XX once.
+func percentDecode(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]) {
+			b.WriteByte(unhex(p[i+1])<<4 | unhex(p[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// dropParams drops each segment's ";parameters" (Tomcat, Spring).
+func dropParams(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i], _, _ = strings.Cut(s, ";")
+	}
+	return strings.Join(segs, "/")
+}
+
+// landsUnder: some reading of target is /seg or under /seg/.
+func landsUnder(target, seg string) bool {
+	return slices.ContainsFunc(readings(target), func(p string) bool {
+		return p == "/"+seg || strings.HasPrefix(p, "/"+seg+"/")
+	})
+}
+
+// onlyPublic: every reading of target lies under a public prefix (the
+// public rule's /kserve/, the publicPaths /dex/ and /static/).
+func onlyPublic(target string) bool {
+	for _, p := range readings(target) {
+		if !strings.HasPrefix(p, "/kserve/") && !strings.HasPrefix(p, "/static/") && !strings.HasPrefix(p, "/dex/") {
+			return false
+		}
+	}
+	return true
+}
