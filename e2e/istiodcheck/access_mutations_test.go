@@ -1,7 +1,6 @@
 package istiodcheck
 
 import (
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,15 +11,7 @@ import (
 // TestAccessMutations: each way access rules could be compiled wrongly
 // is caught by the istiod check of the access-rules case.
 func TestAccessMutations(t *testing.T) {
-	istiodBin(t)
-	dir := filepath.Join(repoRoot(t), "testdata", "cases", "access-rules")
-	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
-	if !ok {
-		t.Fatal("invalid AuthConfig")
-	}
-	base := func(t *testing.T) []*yaml.RNode {
-		return componentsStream(t, readResourceList(t, filepath.Join(dir, "components.golden.yaml")), c)
-	}
+	c, base := goldenCase(t, "access-rules", "components")
 	named := func(kind, name string) func(*yaml.RNode) bool {
 		return func(n *yaml.RNode) bool { return n.GetKind() == kind && n.GetName() == name }
 	}

@@ -119,15 +119,7 @@ func TestManagedElsewhere(t *testing.T) {
 // TestMutations: each mistake the function could make (or a user could make by hand) in the
 // rendered stack must be caught by the istiod check.
 func TestMutations(t *testing.T) {
-	istiodBin(t)
-	dir := filepath.Join(repoRoot(t), "testdata", "cases", "kubeflow-package")
-	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
-	if !ok {
-		t.Fatal("invalid AuthConfig")
-	}
-	base := func(t *testing.T) []*yaml.RNode {
-		return resourcesStream(t, readResourceList(t, filepath.Join(dir, "resources.golden.yaml")), c)
-	}
+	c, base := goldenCase(t, "kubeflow-package", "resources")
 	s := c.Spec
 	custom := func(n *yaml.RNode) bool {
 		a, _ := n.Pipe(yaml.Lookup("spec", "action"))
@@ -218,6 +210,24 @@ func TestMutations(t *testing.T) {
 			}
 			t.Logf("caught: %s", strings.Join(p, "\n  "))
 		})
+	}
+}
+
+// goldenCase is a golden case's AuthConfig and a fresh copy of its stream
+// in mode (components or resources) for each mutation.
+func goldenCase(t *testing.T, name, mode string) (api.AuthConfig, func(*testing.T) []*yaml.RNode) {
+	istiodBin(t)
+	dir := filepath.Join(repoRoot(t), "testdata", "cases", name)
+	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
+	if !ok {
+		t.Fatalf("testdata/cases/%s: invalid AuthConfig", name)
+	}
+	return c, func(t *testing.T) []*yaml.RNode {
+		rl := readResourceList(t, filepath.Join(dir, mode+".golden.yaml"))
+		if mode == "resources" {
+			return resourcesStream(t, rl, c)
+		}
+		return componentsStream(t, rl, c)
 	}
 }
 
