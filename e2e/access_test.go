@@ -30,6 +30,7 @@ var accessFlows = []flow{
 	{"machines_rule", (*env).flowAccessMachines},
 	{"machine_only_host", (*env).flowAccessMachineHost},
 	{"shared_session_subdomain", (*env).flowAccessSubdomain},
+	{"path_tricks", (*env).flowAccessTricks},
 }
 
 // access is one expectation: person at path is let through (rule "") or
