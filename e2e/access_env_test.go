@@ -66,7 +66,7 @@ var accessPeople = []accessPerson{personA, personB, personAdmin, personComma}
 
 // accessSpec is spec.access: a public prefix on the session hosts, a
 // machines+claim rule on the machine-only host and one on a path of every
-// host, a group rule per app, a group rule a comma must not satisfy, a
+// host, a machines rule without a claim, a group rule per app, a group rule a comma must not satisfy, a
 // claim rule; everything else needs a sign-in.
 func accessSpec() map[string]any {
 	return map[string]any{
@@ -80,6 +80,7 @@ func accessSpec() map[string]any {
 				"claim": map[string]any{"name": "repository", "values": []any{accessRepo}}},
 			map[string]any{"name": "batch", "paths": []any{"/batch/"}, "machines": []any{accessMachines},
 				"claim": map[string]any{"name": "repository", "values": []any{accessRepo}}},
+			map[string]any{"name": "jobs", "paths": []any{"/jobs/"}, "machines": []any{accessMachines}},
 			map[string]any{"name": "app-a", "paths": []any{"/app-a/"}, "groups": []any{"team-a"}},
 			map[string]any{"name": "pipelines", "paths": []any{"/pipeline/"}, "groups": []any{"team-b"}},
 			map[string]any{"name": "admin", "paths": []any{"/admin/"}, "groups": []any{"admin"}},
@@ -231,20 +232,32 @@ func (r reply) echoed() bool {
 	return r.status == 200 && ok && got != ""
 }
 
+// What a denial says the caller lacks: one need of a rule.
+const (
+	needMachine = "a machine token"
+	needGroup   = "membership of"
+	needClaim   = "a claim"
+)
+
 // expectRuleDenied fails unless r (the answer to GET uri, a tagged target)
-// is the 403 of access rule `rule`, not a redirect or a sign-in page:
-// check-server's "forbidden: access rule <rule>:" body; under oauth2-proxy
-// the gateway's "RBAC: access denied" from one of the DENY policy's rules on
-// that rule's mark, as the gateway's log of that request names it.
-func (e *env) expectRuleDenied(t *testing.T, what string, r reply, uri, rule string) {
+// is the 403 of access rule `rule` for lack of need, not a redirect or a
+// sign-in page: check-server's "forbidden: access rule <rule>: needs …"
+// body; under oauth2-proxy the gateway's "RBAC: access denied" from the
+// DENY policy's rule for that need on that rule's mark, as the gateway's
+// log of that request names it.
+func (e *env) expectRuleDenied(t *testing.T, what string, r reply, uri, rule, need string) {
 	t.Helper()
 	if r.status != http.StatusForbidden || r.location != "" {
 		t.Errorf("%s: %d (Location %q) %.200s, want 403 of rule %s, no redirect", what, r.status, r.location, r.body, rule)
 		return
 	}
 	if e.spec()["authorizer"] == "check-server" {
-		if want := "forbidden: access rule " + rule + ":"; !strings.HasPrefix(r.body, want) {
-			t.Errorf("%s: 403 %q, want check-server's %q…", what, r.body, want)
+		want := "forbidden: access rule " + rule + ": needs "
+		if need != needClaim {
+			want += need
+		}
+		if !strings.HasPrefix(r.body, want) || need == needClaim && (strings.HasPrefix(r.body, want+needMachine) || strings.HasPrefix(r.body, want+needGroup)) {
+			t.Errorf("%s: 403 %q, want check-server's %q… (%s)", what, r.body, want, need)
 		}
 		return
 	}
@@ -252,7 +265,7 @@ func (e *env) expectRuleDenied(t *testing.T, what string, r reply, uri, rule str
 		t.Errorf("%s: 403 %q, want the gateway's \"RBAC: access denied\"", what, r.body)
 		return
 	}
-	e.expectDeniedBy(t, what, uri, e.accessPolicyRules(t, ruleMark(rule)))
+	e.expectDeniedBy(t, what, uri, e.accessPolicyRules(t, ruleMark(rule), need))
 }
 
 // ruleMark is the stat prefix of rule's classifier filter.
@@ -285,19 +298,35 @@ const accessPolicy = "istio-ingressgateway-access"
 
 // accessPolicyRules are the policy ids (as istiod names them for Envoy's
 // RBAC) of the emitted DENY policy's rules that read a classifier mark
-// whose stat prefix is markPrefix.
-func (e *env) accessPolicyRules(t *testing.T, markPrefix string) []string {
+// whose stat prefix is markPrefix and refuse for lack of need (any need
+// when "").
+func (e *env) accessPolicyRules(t *testing.T, markPrefix, need string) []string {
 	t.Helper()
 	p := e.r.find(t, "security.istio.io", "AuthorizationPolicy", "istio-system", accessPolicy)
 	rules, _ := p.m["spec"].(map[string]any)["rules"].([]any)
 	var ids []string
 	for i, r := range rules {
-		when, _ := r.(map[string]any)["when"].([]any)
+		rm := r.(map[string]any)
+		marked, claim := false, ""
+		when, _ := rm["when"].([]any)
 		for _, w := range when {
-			if k, _ := w.(map[string]any)["key"].(string); strings.Contains(k, "["+markPrefix+"shadow_effective_policy_id]") {
-				ids = append(ids, fmt.Sprintf("ns[istio-system]-policy[%s]-rule[%d]", accessPolicy, i))
-				break
+			k, _ := w.(map[string]any)["key"].(string)
+			marked = marked || strings.Contains(k, "["+markPrefix+"shadow_effective_policy_id]")
+			if c, ok := strings.CutPrefix(k, "request.auth.claims["); ok {
+				claim = strings.TrimSuffix(c, "]")
 			}
+		}
+		var has string
+		switch {
+		case rm["from"] != nil:
+			has = needMachine
+		case claim == e.spec()["identityHeaders"].(map[string]any)["groups"].(map[string]any)["claim"]:
+			has = needGroup
+		case claim != "":
+			has = needClaim
+		}
+		if marked && (need == "" || need == has) {
+			ids = append(ids, fmt.Sprintf("ns[istio-system]-policy[%s]-rule[%d]", accessPolicy, i))
 		}
 	}
 	return ids

@@ -34,10 +34,13 @@ var accessFlows = []flow{
 }
 
 // access is one expectation: person at path is let through (rule "") or
-// refused by rule.
+// refused by rule, which needs ruleNeed[rule].
 type access struct {
 	path, rule string
 }
+
+// ruleNeed is what each group or claim rule of accessSpec needs.
+var ruleNeed = map[string]string{"app-a": needGroup, "pipelines": needGroup, "admin": needGroup, "finance": needClaim}
 
 // flowAccessGroups: each person reaches the apps of their groups and the
 // signed-in default paths, and gets the rule's 403 — never a redirect to
@@ -63,7 +66,7 @@ func (e *env) flowAccessGroups(t *testing.T) {
 				r := b.do("GET", uri, nil, nil)
 				what := tc.who.email + " GET " + a.path
 				if a.rule != "" {
-					e.expectRuleDenied(t, what, fromBrowser(r), uri, a.rule)
+					e.expectRuleDenied(t, what, fromBrowser(r), uri, a.rule, ruleNeed[a.rule])
 					continue
 				}
 				if seen := dashboardSaw(t, r); seen.Get(e.userHeader) != tc.who.email {
@@ -85,7 +88,7 @@ func (e *env) flowAccessXHR(t *testing.T) {
 	xhr := map[string]string{"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}
 	for _, p := range []struct{ path, rule string }{{"/pipeline/apis/v2beta1/runs", "pipelines"}, {"/app-a/api/items", "app-a"}} {
 		uri := tagged(p.path)
-		e.expectRuleDenied(t, "XHR "+p.path, b.get(uri, xhr), uri, p.rule)
+		e.expectRuleDenied(t, "XHR "+p.path, b.get(uri, xhr), uri, p.rule, needGroup)
 	}
 	// The control: the same XHR where no rule stands in the way.
 	if r := b.do("GET", "/api/workgroup/env-info", nil, xhr); dashboardSaw(t, r).Get(e.userHeader) != personNone.email {
@@ -132,28 +135,37 @@ func (e *env) flowAccessPublic(t *testing.T) {
 // flowAccessMachines: the machines+claim rule admits the named issuer's
 // token with the claim, and nothing else: not the issuer's token with
 // another value or without the claim, not the login issuer's ID token,
-// not a session.
+// not a session; the machines rule without a claim admits the issuer's
+// token and refuses the login issuer's for being one.
 func (e *env) flowAccessMachines(t *testing.T) {
 	b := e.signIn(t, personNone)
 	idToken := e.loginIDToken(t, b, personNone)
 	anon := e.hostBrowser(t)
-	good := e.machineToken(t, map[string]any{"repository": accessRepo})
-	if seen := dashboardSaw(t, anon.do("GET", "/batch/jobs", nil, bearerHdr(good))); seen.Get(e.userHeader) != accessMachine {
-		t.Errorf("the machine token with repository %s: the dashboard saw %s %q, want %s", accessRepo, e.userHeader, seen.Get(e.userHeader), accessMachine)
+	for _, c := range []struct{ path, claim string }{{"/batch/jobs", accessRepo}, {"/jobs/nightly", ""}} {
+		claims := map[string]any{}
+		if c.claim != "" {
+			claims["repository"] = c.claim
+		}
+		if seen := dashboardSaw(t, anon.do("GET", c.path, nil, bearerHdr(e.machineToken(t, claims)))); seen.Get(e.userHeader) != accessMachine {
+			t.Errorf("the machine token %v at %s: the dashboard saw %s %q, want %s", claims, c.path, e.userHeader, seen.Get(e.userHeader), accessMachine)
+		}
 	}
 	for _, c := range []struct {
-		name string
-		b    *browser
-		hdr  map[string]string
+		name, path, rule, need string
+		b                      *browser
+		hdr                    map[string]string
 	}{
-		{"another repository", anon, bearerHdr(e.machineToken(t, map[string]any{"repository": "e2e-org/other"}))},
-		{"no repository claim", anon, bearerHdr(e.machineToken(t, nil))},
-		{"repository list without the value", anon, bearerHdr(e.machineToken(t, map[string]any{"repository": []any{"e2e-org/other", "e2e-org/models,x"}}))},
-		{"the login issuer's token", anon, bearerHdr(idToken)},
-		{"a session", b, map[string]string{"Accept": "text/html"}},
+		{"another repository", "/batch/jobs", "batch", needClaim, anon, bearerHdr(e.machineToken(t, map[string]any{"repository": "e2e-org/other"}))},
+		{"no repository claim", "/batch/jobs", "batch", needClaim, anon, bearerHdr(e.machineToken(t, nil))},
+		{"repository list without the value", "/batch/jobs", "batch", needClaim, anon,
+			bearerHdr(e.machineToken(t, map[string]any{"repository": []any{"e2e-org/other", "e2e-org/models,x"}}))},
+		{"the login issuer's token", "/batch/jobs", "batch", needMachine, anon, bearerHdr(idToken)},
+		{"a session", "/batch/jobs", "batch", needMachine, b, map[string]string{"Accept": "text/html"}},
+		{"the login issuer's token", "/jobs/nightly", "jobs", needMachine, anon, bearerHdr(idToken)},
+		{"a session", "/jobs/nightly", "jobs", needMachine, b, map[string]string{"Accept": "text/html"}},
 	} {
-		uri := tagged("/batch/jobs")
-		e.expectRuleDenied(t, c.name+" at /batch/", c.b.get(uri, c.hdr), uri, "batch")
+		uri := tagged(c.path)
+		e.expectRuleDenied(t, c.name+" at "+c.path, c.b.get(uri, c.hdr), uri, c.rule, c.need)
 	}
 }
 
@@ -206,7 +218,7 @@ func (e *env) flowAccessMachineHost(t *testing.T) {
 	uri := tagged("/v1/models")
 	other := e.machineToken(t, map[string]any{"repository": "e2e-org/other"})
 	e.expectRuleDenied(t, "a machine token of another repository on "+accessMachineHost,
-		fromRaw(e.rawAt(t, accessMachineHost, uri, http.Header{"Authorization": {"Bearer " + other}})), uri, "ci")
+		fromRaw(e.rawAt(t, accessMachineHost, uri, http.Header{"Authorization": {"Bearer " + other}})), uri, "ci", needClaim)
 }
 
 // expectMachineHostRefusal: the refusal is the machine-only host's —
@@ -228,7 +240,7 @@ func (e *env) expectMachineHostRefusal(t *testing.T, what string, r reply, uri s
 	}
 	// The first DENY rule that holds answers: the ci rule's (it takes every
 	// path of the host), the host's own, or require-jwt's.
-	ids := append(e.accessPolicyRules(t, machineHostMark), e.accessPolicyRules(t, ruleMark("ci"))...)
+	ids := append(e.accessPolicyRules(t, machineHostMark, ""), e.accessPolicyRules(t, ruleMark("ci"), needMachine)...)
 	ids = append(ids, "ns[istio-system]-policy[istio-ingressgateway-require-jwt]-rule[0]")
 	e.expectDeniedBy(t, what, uri, ids)
 }
@@ -253,7 +265,7 @@ func (e *env) flowAccessSubdomain(t *testing.T) {
 		t.Errorf("%s with the session: the dashboard saw %s %q, want %s", nb, e.userHeader, seen.Get(e.userHeader), personNone.email)
 	}
 	uri := tagged("/pipeline/")
-	e.expectRuleDenied(t, "the subdomain's /pipeline/", b.get(e.urlAt(accessNotebooks, uri), nil), uri, "pipelines")
+	e.expectRuleDenied(t, "the subdomain's /pipeline/", b.get(e.urlAt(accessNotebooks, uri), nil), uri, "pipelines", needGroup)
 	anon := e.hostBrowser(t, accessNotebooks).do("GET", nb, nil, nil)
 	if fromBrowser(anon).echoed() || anon.status == 200 {
 		t.Errorf("%s without a session = %d %.200s, want it refused or sent to sign in", nb, anon.status, anon.body)

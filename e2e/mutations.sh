@@ -65,6 +65,15 @@ mutations=(
   'TestRedisSentinelPasswordSessions|sentinel password env misnamed (Deployment)|name: OAUTH2_PROXY_REDIS_SENTINEL_PASSWORD|name: OAUTH2_PROXY_REDIS_SENTINEL_PASSWD'
   'TestRedisSentinelPasswordSessions|sentinel given the master password (Deployment)|key: sentinel-password|key: password'
   'TestRedisClusterPasswordSessions|Redis password env misnamed, cluster (Deployment)|name: OAUTH2_PROXY_REDIS_PASSWORD|name: OAUTH2_PROXY_REDIS_PASSWD'
+  'TestAccessRules/oauth2-proxy|group rule admits another group (access DENY policy)|(?m)^(\s+)- team-b$|${1}- e2e-team'
+  'TestAccessRules/oauth2-proxy|groups read from another claim (access DENY policy)|request\.auth\.claims\[groups\]|request.auth.claims[roles]'
+  'TestAccessRules/oauth2-proxy|machines rules take any issuer (access DENY policy)|(?m)^(\s+- )http://127\.0\.0\.1:\d+/\*$|${1}"*"'
+  'TestAccessRules/oauth2-proxy|rule classifiers case-sensitive (access EnvoyFilter)|regex: \(\?is\)|regex: (?s)'
+  'TestAccessRules/oauth2-proxy|CUSTOM check on the machine-only host (AuthorizationPolicy)|(?m)^\s+- key: experimental\.envoy\.filters\.http\.rbac\[meshauth_machine_host_shadow_effective_policy_id\]\n\s+notValues:\n\s+- meshauth-machine-host\n|'
+  'TestAccessRules/oauth2-proxy|public rule classifier widened (public-path EnvoyFilter)|(?m)^(\s+regex: )/kserve/\(.*$|${1}/kserve/.*'
+  'TestAccessRules/check-server|group rule admits another group (check-server config)|(?m)^(\s+)- team-b$|${1}- e2e-team'
+  'TestAccessRules/check-server|groups read from another claim (check-server config)|groupsClaim: groups|groupsClaim: roles'
+  'TestAccessRules/check-server|no machine-only host (check-server config)|(?m)^\s+machineHosts:\n\s+- ml-api\.e2e\.test\n|'
 )
 
 # The browser flows (TestBrowser, docs/e2e.md): each mutation runs the login
