@@ -20,6 +20,7 @@ var (
 		"/pipeline", "/pipeline/x", "//pipeline/", "/a/../pipeline/", "/%70ipeline/", "/PIPELINE/", "/static/..%2Fpipeline/",
 		"/x/..;/pipeline/", "/%2570ipeline/", "/pipeline/admin/x", "/pipeline/ADMIN/x", "/pipeline/admin/..%2Fx", "/kserve/x",
 		"/kserve/..%2Fpipeline/", "/static/app.css", "/a/b/c", "/a//b/", "/dex/x", "/dex/..%2Fpipeline/", "/", "/other",
+		"/pipeline%20/", "/pipeline./", "/pipeline%ef%bc%8fx", "/pipeline%c0%af", "/pipeline%00/", "/static/..／pipeline/",
 	}
 )
 

@@ -17,7 +17,10 @@ import (
 //   - merging "//";
 //   - dropping ";params" from segments (Tomcat, Jetty);
 //   - removing "." and ".." segments;
-//   - case folding (a case-blind route or app).
+//   - case folding (a case-blind route or app);
+//   - trimming trailing dots and blanks off a segment (Windows, old Spring
+//     path matching), cutting at a NUL (C strings), and reading the
+//     full-width "／" "＼" or the overlong UTF-8 "/" as separators.
 //
 // A path that holds a dot segment or a ";" (in any encoding) could drop
 // the segments before them, so it reaches a prefix when the prefix's last
@@ -60,11 +63,17 @@ const (
 	// escape is "%" followed by any number of "25": an escape decoded
 	// once or more.
 	escape = `%(?:25)*`
-	sep    = `(?:/|\\|` + escape + `(?:2f|5c))`
+	sep    = `(?:/|\\|` + escape + `(?:2f|5c)|／|＼|` + escape + `ef` + escape + `bc` + escape + `(?:8f|bc)|` + escape + `c0` + escape + `af)`
 	dot    = `(?:\.|` + escape + `2e)`
 	semi   = `(?:;|` + escape + `3b)`
-	// segEnd: what may follow a segment's name: a separator, params, the end.
-	segEnd = `(?:` + sep + `|` + semi + `|$)`
+	// trail: what a segment may end in that some reader trims off (a
+	// segment of nothing else becomes empty, and merges away).
+	trailChar = `(?:` + dot + `| |\t|` + escape + `(?:20|09))`
+	trail     = trailChar + `*`
+	gap       = `(?:` + sep + `|` + trailChar + `)*`
+	// segEnd: what may follow a segment's name: a separator, params, a
+	// NUL, the end.
+	segEnd = trail + `(?:` + sep + `|` + semi + `|` + escape + `00|\x00|$)`
 )
 
 // leading: the prefix's segments lead the path.
@@ -73,14 +82,14 @@ func leading(segs []string) string {
 	for i, s := range segs {
 		names[i] = encoded(s)
 	}
-	return sep + `*` + strings.Join(names, sep+`+`) + segEnd + `.*`
+	return gap + strings.Join(names, trail+sep+gap) + segEnd + `.*`
 }
 
 // anywhere: a dot segment or params, then the last segment of the prefix
 // as a segment (only what precedes a ".." or a ";" can be dropped).
 func anywhere(last string) string {
 	name := encoded(last) + segEnd + `.*`
-	dotSegment := `(?:.*` + sep + `)?` + dot + dot + `?` + `(?:` + sep + `|` + semi + `)(?:.*` + sep + `)?` + name
+	dotSegment := `(?:.*` + sep + `)?` + dot + dot + `?` + trail + `(?:` + sep + `|` + semi + `)(?:.*` + sep + `)?` + name
 	params := `.*` + semi + `.*` + sep + name
 	return dotSegment + `|` + params
 }

@@ -17,6 +17,8 @@ var reachTricks = []string{
 	"/./pipeline/", "/static/./../pipeline", "/pipe%6Cine/", "%2Fpipeline/", `\pipeline\`, "/kserve/v1/m",
 	"/kserve//v1/", "/kserve/%2e/v1/", "/kserve/x/../v1/", "/KServe/V1", "/a.b/c", "/a%2eb/", "/x", "/X/",
 	"/ml-api/", "/ml%2Dapi/", "/static/pipeline/..", "/pipeline.txt", "/pipelines/", "/static/pipeline",
+	"/pipeline%20/", "/pipeline%09/", "/pipeline./", "/pipeline%2e/", "/pipeline%ef%bc%8f", "/pipeline%c0%af", "/pipeline%00/",
+	"/static%ef%bc%8f..%ef%bc%8fpipeline/", "/static/..／pipeline/", "/kserve. /v1 /", "/a.b./", "/x%00y",
 }
 
 func TestReachFindsEveryNormalisation(t *testing.T) {

@@ -41,6 +41,22 @@ var Steps = map[string]func(string) string{
 		return c
 	},
 	"lower": strings.ToLower,
+	// Windows and old Spring path matching drop trailing dots and blanks
+	// of a segment ("." and ".." stay dot segments).
+	"trim": func(p string) string {
+		segs := strings.Split(p, "/")
+		for i, s := range segs {
+			if s != "." && s != ".." {
+				segs[i] = strings.TrimRight(s, ". \t")
+			}
+		}
+		return strings.Join(segs, "/")
+	},
+	// A C string ends at the first NUL.
+	"nul": func(p string) string { p, _, _ = strings.Cut(p, "\x00"); return p },
+	// Full-width solidus and reverse solidus, and the overlong UTF-8
+	// "/", read as separators.
+	"wide": strings.NewReplacer("／", "/", "＼", "/", "\xc0\xaf", "/").Replace,
 }
 
 // Variants is every path the steps make of p, in every order, each
