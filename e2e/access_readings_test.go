@@ -13,7 +13,9 @@ import (
 // readings are the paths a target may be read as by some upstream or
 // framework: every combination of cutting the query and fragment,
 // percent-decoding (repeatedly), "\" as "/", dropping ";" parameters,
-// merging slashes, resolving dot segments and folding case. Independent of
+// merging slashes, resolving dot segments, folding case, trimming a
+// segment's trailing dots and blanks, cutting at NUL and reading
+// full-width or overlong slashes as separators. Independent of
 // checkserver/pathmatch, which the rules are compiled with.
 func readings(target string) []string {
 	start, _, _ := strings.Cut(target, "?")
@@ -60,6 +62,20 @@ var normalisers = []func(string) string{
 		return c
 	},
 	strings.ToLower,
+	// Windows, IIS and old Spring path matching drop a segment's trailing
+	// dots and blanks; a C-string server stops at NUL; some read the
+	// full-width or the overlong UTF-8 "/" as a separator.
+	func(p string) string {
+		segs := strings.Split(p, "/")
+		for i, s := range segs {
+			if s != "." && s != ".." {
+				segs[i] = strings.TrimRight(s, ". \t")
+			}
+		}
+		return strings.Join(segs, "/")
+	},
+	func(p string) string { q, _, _ := strings.Cut(p, "\x00"); return q },
+	strings.NewReplacer("\uff0f", "/", "\uff3c", "/", "\xc0\xaf", "/").Replace,
 }
 
 // percentDecode decodes every valid %XX once.
