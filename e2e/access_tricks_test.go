@@ -125,5 +125,7 @@ func escapeTargets(seg string) (written, generated []string) {
 	for _, p := range []string{seg, "admin", "app-a", "batch", "finance"} {
 		written = append(written, "/kserve/..%2F"+p+"/", "/kserve/..;/"+p+"/", "/kserve/%2e%2e/"+p+"/", `/kserve/..\`+p+"/")
 	}
+	// siblings of the public prefix: the dashboard's, which needs a login
+	written = append(written, "/kserve-admin/", "/kservex", "/kserve_v2/", "/kserve%2Dadmin/")
 	return written, generated
 }
