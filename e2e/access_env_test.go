@@ -121,8 +121,8 @@ func toAnyList(s []string) []any {
 
 // newAccessEnv boots the access environment for authorizer, under the mesh's
 // pathNormalization norm ("" for the emitted mesh config's).
-func newAccessEnv(t *testing.T, authorizer, norm string) *env {
-	e := newEnvWith(t, authorizer, envOptions{authConfig: accessAuthConfig, dexConfig: accessDexConfig, pathNormalization: norm})
+func newAccessEnv(t *testing.T, authorizer, norm string, mods ...func(spec map[string]any)) *env {
+	e := newEnvWith(t, authorizer, envOptions{authConfig: accessAuthConfig, dexConfig: accessDexConfig, pathNormalization: norm, specMods: mods})
 	if e.userEmail != personNone.email {
 		t.Fatalf("Dex's first static user is %s; the access flows take it for %s (groups %v)", e.userEmail, personNone.email, personNone.groups)
 	}

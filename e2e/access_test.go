@@ -22,6 +22,22 @@ func TestAccessRules(t *testing.T) {
 	}
 }
 
+// TestAccessRulesGatewayAPI is TestAccessRules with gateway.api:
+// gateway-api: the same rules hold when the policies and classifiers attach
+// to a Kubernetes Gateway by targetRefs.
+func TestAccessRulesGatewayAPI(t *testing.T) {
+	for _, authorizer := range []string{"oauth2-proxy", "check-server"} {
+		t.Run(authorizer, func(t *testing.T) {
+			t.Parallel()
+			e := newAccessEnv(t, authorizer, "", gatewayAPIMode)
+			if n := len(e.r.all("networking.istio.io", "VirtualService", "")); n > 0 {
+				t.Fatalf("gateway.api: gateway-api: %d VirtualServices emitted, want HTTPRoutes only", n)
+			}
+			e.walk(t, accessFlows)
+		})
+	}
+}
+
 // accessFlows are walked by both authorizers.
 var accessFlows = []flow{
 	{"groups_per_app", (*env).flowAccessGroups},
