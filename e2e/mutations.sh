@@ -74,6 +74,8 @@ mutations=(
   'TestAccessRules/oauth2-proxy|group rule compiled to a header match instead of the verified claim (access DENY policy)|request\.auth\.claims\[groups\]|request.headers[kubeflow-groups]'
   'TestAccessRules/oauth2-proxy|rule classifiers miss double decoding (access EnvoyFilter)|%\(\?:25\)\*|%'
   'TestAccessRules/oauth2-proxy|public rule opens its siblings (public-path EnvoyFilter)|(?m)^(\s+regex: )/kserve/|${1}/kserve'
+  'TestAccessHydra|group rule on another group (Hydra; DENY policy or check-server config)|(?m)^(\s+)- ml-team$|${1}- ml-team-typo'
+  'TestAccessHydra|claim rule on another client (Hydra; DENY policy or check-server config)|(?m)^(\s+)- e2e-batch$|${1}- e2e-batch-typo'
   'TestAccessRules/check-server|group rule admits another group (check-server config)|(?m)^(\s+)- team-b$|${1}- e2e-team'
   'TestAccessRules/check-server|groups read from another claim (check-server config)|groupsClaim: groups|groupsClaim: roles'
   'TestAccessRules/check-server|no machine-only host (check-server config)|(?m)^\s+machineHosts:\n\s+- ml-api\.e2e\.test\n|'
