@@ -1,0 +1,28 @@
+package access
+
+import "testing"
+
+// BenchmarkDecide: the per-request cost of the worked example's rules
+// (docs/access.md) in check-server, on a plain path and on a trick.
+func BenchmarkDecide(b *testing.B) {
+	d := NewDecider(Policy{
+		PublicPaths: []string{"/dex/"}, GroupsClaim: "groups",
+		MachineHosts: []string{"ml-api.example.net"}, MachineIssuers: []string{"https://ci"},
+		Rules: []Rule{
+			{Name: "kserve", Hosts: []string{"kubeflow.example.com"}, Paths: []string{"/kserve/"}, Need: Need{Public: true}},
+			{Name: "ci", Hosts: []string{"ml-api.example.net"}, Need: Need{Issuers: []string{"https://ci"}, Claim: &Claim{Name: "repository", Values: []string{"o/r"}}}},
+			{Name: "pipelines", Paths: []string{"/pipeline/", "/ml_metadata/"}, Need: Need{Groups: []string{"ml-engineers"}}},
+			{Name: "dashboard", Paths: []string{"/"}},
+		},
+	})
+	id := Identity{Issuer: "https://login", Claims: map[string][]string{"groups": {"ml-engineers"}}}
+	for name, target := range map[string]string{"plain": "/pipeline/apis/v2beta1/runs?page_size=10", "trick": "/static/..%2Fpipeline/apis/v2beta1/runs"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if d.Public("kubeflow.example.com", target) || d.Decide("kubeflow.example.com", target, id).Denied != "" {
+					b.Fatal("unexpected decision")
+				}
+			}
+		})
+	}
+}
