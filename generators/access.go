@@ -37,7 +37,9 @@ func AccessPolicy(s api.Spec) access.Policy {
 		}
 		p.Rules = append(p.Rules, access.Rule{Name: r.Name, Hosts: r.Hosts, Paths: r.Paths, Need: need})
 	}
+	p.Hosts = []string{s.URLs().Public.Hostname()}
 	for _, h := range s.Access.Hosts {
+		p.Hosts = append(p.Hosts, h.Name)
 		if h.MachinesOnly {
 			p.MachineHosts = append(p.MachineHosts, h.Name)
 		}

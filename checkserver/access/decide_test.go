@@ -139,3 +139,21 @@ func FuzzDenyWins(f *testing.F) {
 		checkDenyWins(t, spec, target)
 	})
 }
+
+// TestHostsTheRuleDoesNotName: a rule limited to some hosts also holds on
+// a host the policy does not name (the gateway routes every Host alike),
+// and not on the policy's other hosts.
+func TestHostsTheRuleDoesNotName(t *testing.T) {
+	d := NewDecider(Policy{GroupsClaim: "groups", Hosts: []string{"kubeflow.example.com", "nb.example.com"}, Rules: []Rule{
+		{Name: "pipelines", Hosts: []string{"kubeflow.example.com"}, Paths: []string{"/pipeline/"}, Need: Need{Groups: []string{"ml"}}},
+	}})
+	nobody := Identity{Claims: map[string][]string{}}
+	for host, denied := range map[string]bool{
+		"kubeflow.example.com": true, "KubeFlow.example.com.:443": true, "10.0.0.7": true, "kubeflow.example.com.evil": true,
+		"nb.example.com": false, "nb.example.com:8443": false,
+	} {
+		if got := d.Decide(host, "/pipeline/x", nobody).Denied != ""; got != denied {
+			t.Errorf("Host %q: denied = %v, want %v", host, got, denied)
+		}
+	}
+}

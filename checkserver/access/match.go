@@ -2,6 +2,7 @@ package access
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"meshauth.dev/meshauth/checkserver/pathmatch"
@@ -42,6 +43,12 @@ func Compile(p Policy) Compiled {
 	var reach []Match
 	for _, r := range p.Rules {
 		host := HostPattern(r.Hosts)
+		// Where the rule may apply: its hosts, and any host the policy
+		// does not name (the gateway routes every Host alike).
+		var elsewhere []Match
+		if others := without(p.Hosts, r.Hosts); len(r.Hosts) > 0 && len(others) > 0 {
+			elsewhere = []Match{{Host: HostPattern(others)}}
+		}
 		if r.Public {
 			// Never held to: a public rule needs nothing. It takes the
 			// request only when it is surely public.
@@ -51,8 +58,8 @@ func Compile(p Policy) Compiled {
 			sure = append(sure, m)
 			continue
 		}
-		c.Rules = append(c.Rules, Match{Host: host, Path: pathmatch.ReachPattern(paths(r)), Not: clone(sure)})
-		reach = append(reach, Match{Host: host, Path: pathmatch.ReachPattern(paths(r))})
+		c.Rules = append(c.Rules, Match{Path: pathmatch.ReachPattern(paths(r)), Not: append(clone(sure), elsewhere...)})
+		reach = append(reach, Match{Path: pathmatch.ReachPattern(paths(r)), Not: elsewhere})
 		sure = append(sure, Match{Host: host, Path: pathmatch.Pattern(paths(r))})
 	}
 	if len(p.MachineHosts) > 0 {
@@ -69,6 +76,17 @@ func paths(r Rule) []string {
 }
 
 func clone(m []Match) []Match { return append([]Match(nil), m...) }
+
+// without is hosts less drop.
+func without(hosts, drop []string) []string {
+	var out []string
+	for _, h := range hosts {
+		if !slices.Contains(drop, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
 
 // HostPattern matches an :authority naming one of hosts, in any case,
 // with or without a port or a trailing dot; "*.example.com" takes any

@@ -23,6 +23,10 @@ type Policy struct {
 	MachineIssuers []string `json:"machineIssuers,omitempty"`
 	// GroupsClaim is the token claim a rule's groups are read from.
 	GroupsClaim string `json:"groupsClaim,omitempty"`
+	// Hosts are every host the AuthConfig names (the publicURL's and
+	// spec.access.hosts). A request naming none of them may be routed as
+	// any of them, so a rule limited to some hosts holds there too.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // Rule is one access rule: where, and what it needs.

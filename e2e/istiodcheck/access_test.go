@@ -121,6 +121,11 @@ func (e *expectation) checkAccess(at string, classifiers map[string]*rbacfilterv
 		if len(r.Paths) > 0 && !slices.Contains(r.Paths, "/") && e.marks(ra, c, h, "/zz-unrelated/") {
 			e.fail("%s: /zz-unrelated/ is marked", ra)
 		}
+		// A Host the AuthConfig does not name is routed like any other: the
+		// rule holds there too.
+		if p := rulePath(r); len(r.Hosts) > 0 && !e.marks(ra, c, "10.0.0.7:8080", p) {
+			e.fail("%s: %s with an unnamed Host (10.0.0.7:8080) is not marked: the gateway routes it as on %v", ra, p, r.Hosts)
+		}
 		var mine []string
 		for _, j := range denyJSON {
 			if strings.Contains(j, `"key":"`+mark+`"`) {
@@ -165,6 +170,13 @@ func (e *expectation) checkAccessDeny(at string, r api.AccessRule, policies []st
 	if len(policies) == 0 {
 		e.fail("%s: no DENY rule reads its mark", at)
 	}
+}
+
+func rulePath(r api.AccessRule) string {
+	if len(r.Paths) == 0 {
+		return "/"
+	}
+	return r.Paths[0]
 }
 
 func (e *expectation) publicHost() string {
