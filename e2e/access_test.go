@@ -47,6 +47,7 @@ var accessFlows = []flow{
 	{"machine_only_host", (*env).flowAccessMachineHost},
 	{"shared_session_subdomain", (*env).flowAccessSubdomain},
 	{"path_tricks", (*env).flowAccessTricks},
+	{"unnamed_host", (*env).flowAccessUnnamedHost},
 }
 
 // access is one expectation: person at path is let through (rule "") or
@@ -296,4 +297,23 @@ func hasCookieFor(b *browser, u, name string) bool {
 		}
 	}
 	return false
+}
+
+// flowAccessUnnamedHost: a Host the AuthConfig names nowhere (the gateway's
+// address) is routed like the named ones, so the rule limited to the
+// machine-only host (ci: a machine token of the repository) holds there
+// too: the session that reaches / on the publicURL's host is refused, the
+// right machine token passes.
+func (e *env) flowAccessUnnamedHost(t *testing.T) {
+	cookie := e.signIn(t, personNone).cookieHeader()
+	hdr := http.Header{"Cookie": {cookie}, "Accept": {"application/json"}}
+	if r := fromRaw(e.rawAt(t, accessHost, tagged("/"), hdr)); !r.echoed() {
+		t.Fatalf("the session on %s: %d %.200s, want the dashboard", accessHost, r.status, r.body)
+	}
+	uri := tagged("/")
+	e.expectRuleDenied(t, "the session with an unnamed Host", fromRaw(e.rawAt(t, "127.0.0.1", uri, hdr)), uri, "ci", needMachine)
+	good := e.machineToken(t, map[string]any{"repository": accessRepo})
+	if r := fromRaw(e.rawAt(t, "127.0.0.1", tagged("/"), http.Header{"Authorization": {"Bearer " + good}})); !r.echoed() {
+		t.Errorf("the ci machine token with an unnamed Host: %d %.200s, want the dashboard", r.status, r.body)
+	}
 }
