@@ -149,19 +149,22 @@ func regex(re string) map[string]any {
 
 // accessDenyRules are the DENY policy's rules: one per need of each rule,
 // on the requests its classifier marked, and one for machine-only hosts.
+// oauth2-proxy's own routes are left out, as by the other policies: the
+// sign-in and callback carry no token yet, and no app is behind them.
 func accessDenyRules(s api.Spec, p access.Policy) []*security.Rule {
 	var out []*security.Rule
+	notOAuth2 := []*security.Rule_To{{Operation: &security.Operation{NotPaths: oauth2ProxyNotPaths}}}
 	for _, r := range p.Rules {
 		policy, key := ruleMark(r.Name)
 		marked := &security.Condition{Key: key, Values: []string{policy}}
 		if len(r.Issuers) > 0 {
-			out = append(out, &security.Rule{From: notFrom(r.Issuers), When: []*security.Condition{marked}})
+			out = append(out, &security.Rule{From: notFrom(r.Issuers), To: notOAuth2, When: []*security.Condition{marked}})
 		}
 		if len(r.Groups) > 0 {
-			out = append(out, &security.Rule{When: []*security.Condition{marked, claimNotIn(p.GroupsClaim, r.Groups)}})
+			out = append(out, &security.Rule{To: notOAuth2, When: []*security.Condition{marked, claimNotIn(p.GroupsClaim, r.Groups)}})
 		}
 		if c := r.Claim; c != nil {
-			out = append(out, &security.Rule{When: []*security.Condition{marked, claimNotIn(c.Name, c.Values)}})
+			out = append(out, &security.Rule{To: notOAuth2, When: []*security.Condition{marked, claimNotIn(c.Name, c.Values)}})
 		}
 	}
 	if len(p.MachineHosts) > 0 {

@@ -163,6 +163,9 @@ func (e *expectation) checkAccessDeny(at string, r api.AccessRule, policies []st
 		}
 	}
 	for _, j := range policies {
+		if !notPathPrefix(j, "/oauth2/") {
+			e.fail("%s: a DENY rule also covers /oauth2/: the sign-in and callback carry no token yet, so a rule on / would refuse every login", at)
+		}
 		if strings.Contains(j, `"header":`) {
 			e.fail("%s: a DENY rule matches a request header, which a client can send: %s", at, j)
 		}
