@@ -76,7 +76,7 @@ mutations=(
   'TestAccessRules/oauth2-proxy|public rule opens its siblings (public-path EnvoyFilter)|(?m)^(\s+regex: )/kserve/|${1}/kserve'
   'TestAccessHydra|group rule on another group (Hydra; DENY policy or check-server config)|(?m)^(\s+)- ml-team$|${1}- ml-team-typo'
   'TestAccessHydra|claim rule on another client (Hydra; DENY policy or check-server config)|(?m)^(\s+)- e2e-batch$|${1}- e2e-batch-typo'
-  'TestAccessRootRule|access DENY covers the sign-in and callback (access DENY policy)|(notPaths:\n\s+- )/oauth2/\*(\n\s+when:\n\s+- key: experimental\.envoy\.filters\.http\.rbac\[meshauth_rule_)|${1}/oauth2-nothing/*${2}'
+  'TestAccessRootRule/oauth2-proxy|access DENY covers the sign-in and callback (access DENY policy)|(notPaths:\n\s+- )/oauth2/\*(\n\s+when:\n\s+- key: experimental\.envoy\.filters\.http\.rbac\[meshauth_rule_)|${1}/oauth2-nothing/*${2}'
   'TestAccessRules/check-server|group rule admits another group (check-server config)|(?m)^(\s+)- team-b$|${1}- e2e-team'
   'TestAccessRules/check-server|groups read from another claim (check-server config)|groupsClaim: groups|groupsClaim: roles'
   'TestAccessRules/check-server|no machine-only host (check-server config)|(?m)^\s+machineHosts:\n\s+- ml-api\.e2e\.test\n|'
