@@ -201,16 +201,21 @@ func TestMutations(t *testing.T) {
 	}
 	t.Run("unmutated", func(t *testing.T) { verify(t, base(t), c) })
 	for _, m := range mutations {
-		t.Run(m.name, func(t *testing.T) {
-			stream := base(t)
-			mutateOne(t, stream, m.match, m.mutate)
-			p := problems(t, stream, c)
-			if len(p) == 0 {
-				t.Fatal("the istiod check did not catch the mutation")
-			}
-			t.Logf("caught: %s", strings.Join(p, "\n  "))
-		})
+		t.Run(m.name, func(t *testing.T) { expectCaught(t, base, c, m.match, m.mutate) })
 	}
+}
+
+// expectCaught: the istiod check finds a problem in base's stream once
+// mutate changed the one object match selects.
+func expectCaught(t *testing.T, base func(*testing.T) []*yaml.RNode, c api.AuthConfig, match func(*yaml.RNode) bool, mutate func(*testing.T, *yaml.RNode)) {
+	t.Helper()
+	stream := base(t)
+	mutateOne(t, stream, match, mutate)
+	p := problems(t, stream, c)
+	if len(p) == 0 {
+		t.Fatal("the istiod check did not catch the mutation")
+	}
+	t.Logf("caught: %s", strings.Join(p, "\n  "))
 }
 
 // goldenCase is a golden case's AuthConfig and a fresh copy of its stream
