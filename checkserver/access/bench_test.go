@@ -6,7 +6,7 @@ import "testing"
 // (docs/access.md) in check-server, on a plain path and on a trick.
 func BenchmarkDecide(b *testing.B) {
 	d := NewDecider(Policy{
-		PublicPaths: []string{"/dex/"}, GroupsClaim: "groups",
+		PublicPaths: []string{"/dex/"}, GroupsClaim: "groups", Hosts: []string{"kubeflow.example.com", "ml-api.example.net"},
 		MachineHosts: []string{"ml-api.example.net"}, MachineIssuers: []string{"https://ci"},
 		Rules: []Rule{
 			{Name: "kserve", Hosts: []string{"kubeflow.example.com"}, Paths: []string{"/kserve/"}, Need: Need{Public: true}},
@@ -24,5 +24,22 @@ func BenchmarkDecide(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDecideManyRules: 16 group rules, each held against the earlier
+// ones' patterns, on a path the last one takes.
+func BenchmarkDecideManyRules(b *testing.B) {
+	p := Policy{GroupsClaim: "groups", Hosts: []string{"kubeflow.example.com"}}
+	for i := range 16 {
+		name := "app" + string(rune('a'+i))
+		p.Rules = append(p.Rules, Rule{Name: name, Paths: []string{"/" + name + "/"}, Need: Need{Groups: []string{name}}})
+	}
+	d := NewDecider(p)
+	id := Identity{Claims: map[string][]string{"groups": {"appp"}}}
+	for b.Loop() {
+		if d.Decide("kubeflow.example.com", "/appp/runs", id).Denied != "" {
+			b.Fatal("unexpected decision")
+		}
 	}
 }

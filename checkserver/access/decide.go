@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"meshauth.dev/meshauth/checkserver/pathmatch"
 )
 
 // Identity is what Decide knows of a verified caller.
@@ -33,6 +35,7 @@ type Decider struct {
 
 type matcher struct {
 	host, path *regexp.Regexp
+	names      []string
 	not        []matcher
 }
 
@@ -54,7 +57,7 @@ func NewDecider(p Policy) *Decider {
 }
 
 func newMatcher(m Match) matcher {
-	out := matcher{host: full(m.Host), path: full(m.Path)}
+	out := matcher{host: full(m.Host), path: full(m.Path), names: m.Names}
 	for _, n := range m.Not {
 		out.not = append(out.not, newMatcher(n))
 	}
@@ -69,6 +72,9 @@ func full(re string) *regexp.Regexp {
 }
 
 func (m matcher) match(host, path string) bool {
+	if m.names != nil && !pathmatch.MayReach(path, m.names) {
+		return false
+	}
 	if m.host != nil && !m.host.MatchString(host) || m.path != nil && !m.path.MatchString(path) {
 		return false
 	}

@@ -16,6 +16,10 @@ type Match struct {
 	Host string
 	Path string
 	Not  []Match
+	// Names, set with a ReachPattern path, let Decide skip the regex on a
+	// path that cannot match it (pathmatch.MayReach); the gateway runs
+	// the regex alone.
+	Names []string
 }
 
 // Compiled is a Policy's matches.
@@ -58,8 +62,10 @@ func Compile(p Policy) Compiled {
 			sure = append(sure, m)
 			continue
 		}
-		c.Rules = append(c.Rules, Match{Path: pathmatch.ReachPattern(paths(r)), Not: append(clone(sure), elsewhere...)})
-		reach = append(reach, Match{Path: pathmatch.ReachPattern(paths(r)), Not: elsewhere})
+		reaches := pathmatch.ReachPattern(paths(r))
+		names := pathmatch.ReachNames(paths(r))
+		c.Rules = append(c.Rules, Match{Path: reaches, Names: names, Not: append(clone(sure), elsewhere...)})
+		reach = append(reach, Match{Path: reaches, Names: names, Not: elsewhere})
 		sure = append(sure, Match{Host: host, Path: pathmatch.Pattern(paths(r))})
 	}
 	if len(p.MachineHosts) > 0 {

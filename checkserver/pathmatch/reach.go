@@ -139,3 +139,40 @@ func ProgramSize(re string) int {
 // MaxProgramSize is the budget meshauth keeps each regex under: half of
 // Istio's limit, for the difference between Go's and RE2's counts.
 const MaxProgramSize = 16384
+
+// ReachNames are what a path must hold for ReachPattern(prefixes) to
+// match it when it has no "%" and only ASCII: one of the prefixes' last
+// segments, in any case (every branch of the pattern ends in that segment,
+// each byte of it literal or escaped). Nil when the pattern takes every
+// path. A cheap test before the regex, never instead of it.
+func ReachNames(prefixes []string) []string {
+	var out []string
+	for _, p := range prefixes {
+		segs := segments(p)
+		if len(segs) == 0 {
+			return nil
+		}
+		out = append(out, segs[len(segs)-1])
+	}
+	return out
+}
+
+// MayReach is false only when path cannot match the ReachPattern whose
+// ReachNames are names: it is ASCII without "%" and holds none of them.
+func MayReach(path string, names []string) bool {
+	if names == nil || strings.ContainsRune(path, '%') {
+		return true
+	}
+	for i := 0; i < len(path); i++ {
+		if path[i] >= 0x80 {
+			return true
+		}
+	}
+	lower := strings.ToLower(path)
+	for _, n := range names {
+		if strings.Contains(lower, n) {
+			return true
+		}
+	}
+	return false
+}

@@ -71,3 +71,22 @@ func FuzzReachFindsEveryNormalisation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMayReachNeverHidesAMatch: the cheap test before the regex is false
+// only where the regex does not match.
+func FuzzMayReachNeverHidesAMatch(f *testing.F) {
+	for _, p := range reachTricks {
+		f.Add(p, "/pipeline/")
+	}
+	f.Add("/\u212Aserve/", "/kserve/")
+	f.Add("/ſtatic/", "/static/")
+	f.Fuzz(func(t *testing.T, p, prefix string) {
+		if !Plain(prefix) {
+			return
+		}
+		prefixes := []string{prefix}
+		if NewReach(prefixes).Match(p) && !MayReach(p, ReachNames(prefixes)) {
+			t.Fatalf("prefix %q: ReachPattern matches %q but MayReach says it cannot", prefix, p)
+		}
+	})
+}
