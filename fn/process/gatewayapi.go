@@ -120,6 +120,7 @@ func gatewayAPIRefusals(s *stream, comps []generators.Component, c api.AuthConfi
 		}
 		out = append(out, checkManualGateway(gw, gs)...)
 		out = append(out, checkRouteHostnames(gw, gs, host)...)
+		out = append(out, checkAccessHosts(gw, c.Spec.Access.Hosts)...)
 	}
 	root := gs.rootNamespace
 	if root == "" {
@@ -257,6 +258,24 @@ func checkAdmitted(gw *gwv1.Gateway, r *gwv1.HTTPRoute, host string, gs *gateway
 	return fn.Results{{Severity: severity, ResourceRef: gatewayRef(gw.Namespace, gw.Name), Field: &fn.Field{Path: "spec.listeners"},
 		Message: fmt.Sprintf("HTTPRoute %s/%s is not admitted by Gateway %s/%s (%s): istiod would leave it unattached (attachedRoutes 0, a 404 for its paths); add or change a listener (protocol HTTP or HTTPS, allowedRoutes.namespaces from: All or a selector matching namespace %s, hostname unset or matching %s)",
 			r.Namespace, r.Name, gw.Namespace, gw.Name, strings.Join(why, "; "), r.Namespace, host)}}
+}
+
+// checkAccessHosts: each further host the AuthConfig names (spec.access.hosts)
+// is served by a listener of the Gateway the policies target; on another
+// Gateway meshauth's rules would not hold, on none it answers nothing.
+func checkAccessHosts(gw *gwv1.Gateway, hosts []api.Host) fn.Results {
+	var out fn.Results
+	for i, h := range hosts {
+		if slices.ContainsFunc(gw.Spec.Listeners, func(l gwv1.Listener) bool {
+			return (l.Protocol == gwv1.HTTPProtocolType || l.Protocol == gwv1.HTTPSProtocolType) &&
+				(l.Hostname == nil || hostMatches(string(*l.Hostname), h.Name))
+		}) {
+			continue
+		}
+		out = append(out, &fn.Result{Severity: fn.Error, ResourceRef: gatewayRef(gw.Namespace, gw.Name), Field: &fn.Field{Path: "spec.listeners"},
+			Message: fmt.Sprintf("spec.access.hosts[%d]: Gateway %s/%s has no HTTP or HTTPS listener for %s, so meshauth's policies (which target this Gateway) would not hold on it; add a listener with hostname %s (or unset), or remove the host from spec.access.hosts", i, gw.Namespace, gw.Name, h.Name, h.Name)})
+	}
+	return out
 }
 
 // refuses says why a listener would not admit an HTTPRoute, "" when it would.

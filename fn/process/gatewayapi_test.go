@@ -21,6 +21,12 @@ spec:
     api: gateway-api
 `
 
+// accessHostsConfig adds a machine-only host (and its machine issuer) to
+// gatewayAPIConfig's spec.
+func accessHostsConfig(host string) string {
+	return "  machineIssuers: [{name: ci, issuer: https://ci.example.net}]\n  access:\n    hosts: [{name: " + host + ", machinesOnly: true}]\n"
+}
+
 // gatewayWith is the Gateway istio-system/kubeflow-gateway with one listener.
 func gatewayWith(class, listener string) string {
 	return `apiVersion: gateway.networking.k8s.io/v1
@@ -39,11 +45,16 @@ spec:
 func TestGatewayAPIRefusals(t *testing.T) {
 	const all = "name: http\nport: 80\nprotocol: HTTP\nallowedRoutes:\n  namespaces:\n    from: All"
 	for name, tc := range map[string]struct {
-		items string
-		want  string // "" = no error result
+		items  string
+		config string // gatewayAPIConfig when empty
+		want   string // "" = no error result
 	}{
 		"class istio, routes from all namespaces": {items: gatewayWith("istio", all)},
-		"HTTPS on a matching wildcard hostname":   {items: gatewayWith("istio", "name: https\nport: 443\nprotocol: HTTPS\nhostname: '*.example.com'\ntls:\n  certificateRefs: [{name: c}]\nallowedRoutes:\n  namespaces:\n    from: All")},
+		"an access host the listeners serve": {items: gatewayWith("istio", "name: https\nport: 443\nprotocol: HTTPS\nhostname: '*.example.com'\ntls:\n  certificateRefs: [{name: c}]\nallowedRoutes:\n  namespaces:\n    from: All"),
+			config: gatewayAPIConfig + accessHostsConfig("api.example.com")},
+		"an access host no listener serves": {items: gatewayWith("istio", all+"\nhostname: kubeflow.example.com"), config: gatewayAPIConfig + accessHostsConfig("api.example.net"),
+			want: "spec.access.hosts[0]: Gateway istio-system/kubeflow-gateway has no HTTP or HTTPS listener for api.example.net"},
+		"HTTPS on a matching wildcard hostname": {items: gatewayWith("istio", "name: https\nport: 443\nprotocol: HTTPS\nhostname: '*.example.com'\ntls:\n  certificateRefs: [{name: c}]\nallowedRoutes:\n  namespaces:\n    from: All")},
 		"a class whose GatewayClass names Istio's controller": {items: gatewayWith("corp-ingress", all) +
 			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: corp-ingress}\nspec: {controllerName: istio.io/gateway-controller}\n"},
 		"routes admitted by a selector on the Namespaces' names": {items: gatewayWith("istio", "name: http\nport: 80\nprotocol: HTTP\nallowedRoutes:\n  namespaces:\n    from: Selector\n    selector:\n      matchExpressions:\n      - {key: kubernetes.io/metadata.name, operator: In, values: [auth, oauth2-proxy]}")},
@@ -88,7 +99,11 @@ func TestGatewayAPIRefusals(t *testing.T) {
 			"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: app, namespace: kubeflow}\nspec: {gateways: [kubeflow/kubeflow-gateway], hosts: [other.example.org], http: [{route: [{destination: {host: app}}]}]}\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := fn.ParseKubeObject([]byte(gatewayAPIConfig))
+			config := tc.config
+			if config == "" {
+				config = gatewayAPIConfig
+			}
+			cfg, err := fn.ParseKubeObject([]byte(config))
 			if err != nil {
 				t.Fatal(err)
 			}
