@@ -15,8 +15,8 @@ import (
 // framework: every combination of cutting the query and fragment,
 // percent-decoding (repeatedly), "\" as "/", dropping ";" parameters,
 // merging slashes, resolving dot segments, folding case, trimming a
-// segment's trailing dots and blanks, cutting at NUL and reading
-// full-width or overlong slashes as separators. Independent of
+// segment's trailing dots and blanks, cutting at NUL, reading full-width
+// or overlong slashes and dots as ASCII, and IIS's %uXXXX. Independent of
 // checkserver/pathmatch, which the rules are compiled with.
 func readings(target string) []string {
 	start, _, _ := strings.Cut(target, "?")
@@ -76,7 +76,24 @@ var normalisers = []func(string) string{
 		return strings.Join(segs, "/")
 	},
 	func(p string) string { q, _, _ := strings.Cut(p, "\x00"); return q },
-	strings.NewReplacer("\uff0f", "/", "\uff3c", "/", "\xc0\xaf", "/").Replace,
+	strings.NewReplacer("\uff0f", "/", "\uff3c", "/", "\uff0e", ".", "\xc0\xaf", "/", "\xc0\xae", ".").Replace,
+	iisDecode,
+}
+
+// iisDecode decodes IIS's %uXXXX escapes of ASCII bytes.
+func iisDecode(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if i+6 <= len(p) && p[i] == '%' && (p[i+1] == 'u' || p[i+1] == 'U') && p[i+2:i+4] == "00" {
+			if c, err := strconv.ParseUint(p[i+4:i+6], 16, 8); err == nil {
+				b.WriteByte(byte(c))
+				i += 5
+				continue
+			}
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
 }
 
 // percentDecode decodes every valid %XX once.

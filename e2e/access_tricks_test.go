@@ -94,7 +94,8 @@ func trickTargets(seg string) (written, generated []string) {
 	generated = []string{"/" + seg + "%2F", "/" + seg + "%2f", "/" + seg + "%00/", "/" + seg + "x/", "/x" + seg + "/", "/" + seg[:len(seg)-1] + "/",
 		// what readers that trim, cut at NUL or fold wide slashes take to /seg/
 		"/" + seg + "%20/", "/" + seg + "%09/", "/" + seg + "./", "/" + seg + "%2e/", "/" + seg + "%ef%bc%8f", "/" + seg + "%c0%af",
-		"/static%ef%bc%8f..%ef%bc%8f" + seg + "/", "/" + seg + ".%20/x"}
+		"/static%ef%bc%8f..%ef%bc%8f" + seg + "/", "/" + seg + ".%20/x",
+		"/%u00" + fmt.Sprintf("%02x", seg[0]) + seg[1:] + "/", "/static/%u002e%u002e/" + seg + "/", "/static/%c0%ae%c0%ae/" + seg + "/", "/static/%ef%bc%8e%ef%bc%8e/" + seg + "/"}
 	names := []string{seg, enc(seg[0]) + seg[1:], strings.ToUpper(seg), strings.ToUpper(seg[:1]) + seg[1:],
 		"%25" + fmt.Sprintf("%02x", seg[0]) + seg[1:], seg[:len(seg)-1] + enc(seg[len(seg)-1])}
 	seps := []string{"/", "//", "/./", "/../", "/..%2F", "/%2e%2e/", "/..;/", "/..%5C", "/.%2e/", "/%2F", "/;/", `/..\`}

@@ -19,8 +19,9 @@ import (
 //   - removing "." and ".." segments;
 //   - case folding (a case-blind route or app);
 //   - trimming trailing dots and blanks off a segment (Windows, old Spring
-//     path matching), cutting at a NUL (C strings), and reading the
-//     full-width "／" "＼" or the overlong UTF-8 "/" as separators.
+//     path matching), cutting at a NUL (C strings), reading the full-width
+//     "／" "＼" "．" or the overlong UTF-8 "/" "." as "/" and ".", and IIS's
+//     "%uXXXX" escapes.
 //
 // A path that holds a dot segment or a ";" (in any encoding) could drop
 // the segments before them, so it reaches a prefix when the prefix's last
@@ -61,11 +62,15 @@ func (r Reach) Match(target string) bool {
 
 const (
 	// escape is "%" followed by any number of "25": an escape decoded
-	// once or more.
-	escape = `%(?:25)*`
-	sep    = `(?:/|\\|` + escape + `(?:2f|5c)|／|＼|` + escape + `ef` + escape + `bc` + escape + `(?:8f|bc)|` + escape + `c0` + escape + `af)`
-	dot    = `(?:\.|` + escape + `2e)`
-	semi   = `(?:;|` + escape + `3b)`
+	// once or more; "%u00" is IIS's form of it.
+	escape = `%(?:25)*(?:u00)?`
+	sep    = `(?:/|\\|` + escape + `(?:2f|5c)|／|＼|` + wide + `(?:8f|bc)|` + overlong + `af)`
+	dot    = `(?:\.|` + escape + `2e|．|` + wide + `8e|` + overlong + `ae)`
+	// wide and overlong begin the escaped UTF-8 of a full-width form
+	// (U+FF0E, U+FF0F, U+FF3C) and an overlong ASCII byte.
+	wide     = escape + `ef` + escape + `bc` + escape
+	overlong = escape + `c0` + escape
+	semi     = `(?:;|` + escape + `3b)`
 	// trail: what a segment may end in that some reader trims off (a
 	// segment of nothing else becomes empty, and merges away).
 	trailChar = `(?:` + dot + `| |\t|` + escape + `(?:20|09))`

@@ -19,6 +19,8 @@ var reachTricks = []string{
 	"/ml-api/", "/ml%2Dapi/", "/static/pipeline/..", "/pipeline.txt", "/pipelines/", "/static/pipeline",
 	"/pipeline%20/", "/pipeline%09/", "/pipeline./", "/pipeline%2e/", "/pipeline%ef%bc%8f", "/pipeline%c0%af", "/pipeline%00/",
 	"/static%ef%bc%8f..%ef%bc%8fpipeline/", "/static/..／pipeline/", "/kserve. /v1 /", "/a.b./", "/x%00y",
+	"/%u0070ipeline/", "/static/%u002e%u002e/pipeline/", "/static/..%u002fpipeline/", "/static/%c0%ae%c0%ae/pipeline/",
+	"/static/．．/pipeline/", "/static/%ef%bc%8e%ef%bc%8e%2Fpipeline/", "/PIPE%U004CINE/",
 }
 
 func TestReachFindsEveryNormalisation(t *testing.T) {

@@ -7,6 +7,7 @@ package pathnorm
 import (
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -54,9 +55,24 @@ var Steps = map[string]func(string) string{
 	},
 	// A C string ends at the first NUL.
 	"nul": func(p string) string { p, _, _ = strings.Cut(p, "\x00"); return p },
-	// Full-width solidus and reverse solidus, and the overlong UTF-8
-	// "/", read as separators.
-	"wide": strings.NewReplacer("／", "/", "＼", "/", "\xc0\xaf", "/").Replace,
+	// Full-width solidus, reverse solidus and full stop, and the overlong
+	// UTF-8 "/" and ".", read as their ASCII forms.
+	"wide": strings.NewReplacer("／", "/", "＼", "/", "．", ".", "\xc0\xaf", "/", "\xc0\xae", ".").Replace,
+	// IIS decodes "%uXXXX"; the ASCII ones are what matter here.
+	"iis": func(p string) string {
+		var b strings.Builder
+		for i := 0; i < len(p); i++ {
+			if strings.HasPrefix(strings.ToLower(p[i:]), "%u00") && i+6 <= len(p) {
+				if c, err := strconv.ParseUint(p[i+4:i+6], 16, 8); err == nil {
+					b.WriteByte(byte(c))
+					i += 5
+					continue
+				}
+			}
+			b.WriteByte(p[i])
+		}
+		return b.String()
+	},
 }
 
 // Variants is every path the steps make of p, in every order, each
