@@ -126,6 +126,8 @@ var reasons = map[string]string{
 	"dex oauth2.passwordConnector":          "spec.dex.passwordConnector",
 	"envoyfilter meshauth-identity-headers": "meshauth adds it: a client-sent identity header (kubeflow-userid, X-Auth-Request-*, ...) is removed first thing on the gateway",
 	"envoyfilter meshauth-public-paths":     "meshauth adds it: the classifier that marks plain public paths (docs/public-paths.md)",
+	"envoyfilter meshauth-access":           "meshauth's access rules (spec.access, docs/access.md): import does not read rules back yet; copy spec.access from the AuthConfig that rendered them",
+	"access rules":                          "meshauth's access rules (spec.access, docs/access.md): import does not read rules back yet; copy spec.access from the AuthConfig that rendered them",
 	"check-server ":                         "the check-server's config follows spec.checkServer, spec.identityHeaders, spec.publicPaths, spec.oidc and spec.machineIssuers",
 	"mesh other ext_authz provider":         "kept: meshauth merges its provider into the mesh config and keeps every other",
 }

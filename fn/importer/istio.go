@@ -144,6 +144,10 @@ func readPolicies(in *install, x *objects) {
 		p := policyFacts{object: o.id, namespace: o.namespace, name: o.name, action: ap.GetAction().String(),
 			provider: ap.GetProvider().GetName(), selector: ap.GetSelector().GetMatchLabels(),
 			meshauth: o.node.GetLabels()[meshauthLabel] == "meshauth"}
+		if p.meshauth && o.name == accessPolicyName {
+			in.set("access rules", "present", o.id, "spec.rules")
+			continue
+		}
 		for i, r := range ap.GetRules() {
 			rat := idx("spec.rules", i)
 			for j, t := range r.GetTo() {
@@ -173,6 +177,9 @@ func readPolicies(in *install, x *objects) {
 					p.skipsBearer = true
 				case strings.HasPrefix(w.GetKey(), "experimental.envoy.filters.http.rbac["):
 					p.classifier = true
+				case p.meshauth && w.GetKey() == "request.headers["+emailVerifiedHeader+"]":
+					// meshauth's own refusal of email_verified: false, which
+					// spec.oidc.allowUnverifiedEmail decides.
 				default:
 					in.cannot(o.id, idx(rat+".when", j), "condition on "+w.GetKey()+": an AuthConfig cannot say it")
 				}
@@ -390,6 +397,14 @@ func readIstiod(in *install, x *objects) {
 		}
 	}
 }
+
+// accessPolicyName and emailVerifiedHeader are meshauth's own DENY policy
+// of the access rules (docs/access.md) and the header its email_verified
+// rule reads: settings it renders, not a user's.
+const (
+	accessPolicyName    = "istio-ingressgateway-access"
+	emailVerifiedHeader = "x-meshauth-email-verified"
+)
 
 // readEnvoyFilters: meshauth's own EnvoyFilters are settings it renders;
 // anybody else's patch of the gateway's filter chain is not expressible.
