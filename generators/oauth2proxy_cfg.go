@@ -2,6 +2,7 @@ package generators
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,12 +122,13 @@ func proxyConfigFor(s api.Spec) proxyConfig {
 		// path reads). oauth2-proxy's default, email, is left implicit.
 		cfg.OIDCEmailClaim, cfg.UserIDClaim = c, c
 	}
-	for _, h := range s.Access.Hosts {
-		// An rd (a sign-in or sign-out link) may send the browser to a
-		// host that shares the session. Each is named, not the parent
-		// domain, so rd cannot leave them.
-		if !h.MachinesOnly {
-			cfg.WhitelistDomains = append(cfg.WhitelistDomains, h.Name)
+	if slices.ContainsFunc(s.Access.Hosts, func(h api.Host) bool { return !h.MachinesOnly }) {
+		// Hosts share the login session under the cookie's parent domain
+		// (validated to leave out every machine-only host): an rd (a
+		// sign-in or sign-out link) may send the browser anywhere the
+		// cookie goes, as oauth2-proxy's multi-domain setup has it.
+		for _, d := range p.Cookie.Domains {
+			cfg.WhitelistDomains = append(cfg.WhitelistDomains, "."+strings.TrimPrefix(d, "."))
 		}
 	}
 	if e := s.URLs().EndSession; e != nil && e.Host != s.URLs().Public.Host {
