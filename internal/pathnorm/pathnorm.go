@@ -5,20 +5,18 @@
 package pathnorm
 
 import (
-	"net/url"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Steps are the normalisations, each applied to a whole path.
 var Steps = map[string]func(string) string{
-	"decode": func(p string) string {
-		if d, err := url.PathUnescape(p); err == nil {
-			return d
-		}
-		return p
-	},
+	// Every valid %XX decoded once, the invalid ones left as they are
+	// (as lenient decoders do).
+	"decode":    func(p string) string { return unescape(p, "%", 2) },
 	"backslash": func(p string) string { return strings.ReplaceAll(p, `\`, "/") },
 	"merge": func(p string) string {
 		for strings.Contains(p, "//") {
@@ -59,38 +57,40 @@ var Steps = map[string]func(string) string{
 	// UTF-8 "/" and ".", read as their ASCII forms.
 	"wide": strings.NewReplacer("／", "/", "＼", "/", "．", ".", "\xc0\xaf", "/", "\xc0\xae", ".").Replace,
 	// IIS decodes "%uXXXX"; the ASCII ones are what matter here.
-	"iis": func(p string) string {
-		var b strings.Builder
-		for i := 0; i < len(p); i++ {
-			if strings.HasPrefix(strings.ToLower(p[i:]), "%u00") && i+6 <= len(p) {
-				if c, err := strconv.ParseUint(p[i+4:i+6], 16, 8); err == nil {
-					b.WriteByte(byte(c))
-					i += 5
-					continue
-				}
-			}
-			b.WriteByte(p[i])
-		}
-		return b.String()
-	},
+	"iis": func(p string) string { return unescape(strings.ReplaceAll(p, "%U00", "%u00"), "%u00", 2) },
 }
 
-// Variants is every path the steps make of p, in every order, each
-// applied at most twice, p included (bounded at 4096 paths).
-func Variants(p string) map[string]bool {
-	seen := map[string]bool{p: true}
-	frontier := []string{p}
-	for round := 0; round < 2*len(Steps) && len(frontier) > 0; round++ {
-		var next []string
-		for _, q := range frontier {
-			for _, f := range Steps {
-				if r := f(q); !seen[r] && len(seen) < 4096 {
-					seen[r] = true
-					next = append(next, r)
-				}
+// unescape decodes each intro followed by n hex digits as that byte.
+func unescape(p, intro string, n int) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if strings.HasPrefix(p[i:], intro) && i+len(intro)+n <= len(p) {
+			if c, err := strconv.ParseUint(p[i+len(intro):i+len(intro)+n], 16, 8); err == nil {
+				b.WriteByte(byte(c))
+				i += len(intro) + n - 1
+				continue
 			}
 		}
-		frontier = next
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+// Variants is every path the steps make of p, in any order and any
+// number of times, p included (bounded at 4096 paths).
+func Variants(p string) map[string]bool {
+	seen := map[string]bool{p: true}
+	queue := []string{p}
+	names := slices.Sorted(maps.Keys(Steps)) // the same paths on every run, up to the bound
+	for len(queue) > 0 && len(seen) < 4096 {
+		q := queue[0]
+		queue = queue[1:]
+		for _, n := range names {
+			if r := Steps[n](q); !seen[r] {
+				seen[r] = true
+				queue = append(queue, r)
+			}
+		}
 	}
 	return seen
 }
