@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
-	"meshauth.dev/meshauth/fn/process"
+	"meshauth.dev/meshauth/internal/gatewayapicase"
 	"meshauth.dev/meshauth/internal/kubeapi"
 )
 
@@ -141,23 +140,7 @@ func TestDryRunGoldensInGatewayAPIMode(t *testing.T) {
 		}
 		name := filepath.Base(filepath.Dir(f))
 		t.Run(name, func(t *testing.T) {
-			moved := toGatewayAPI(t, data)
-			if _, errs := api.Load(moved); len(errs) > 0 {
-				for _, e := range errs {
-					if e.Path == "" || !strings.Contains(e.Message, "gateway-api") {
-						t.Errorf("refused without a gateway-api reason: %v", e)
-					}
-				}
-				t.Skipf("refused in gateway-api mode: %v", errs)
-			}
-			cfg, err := fn.ParseKubeObject(moved)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rl := &fn.ResourceList{FunctionConfig: cfg}
-			if _, err := (process.Processor{Mode: process.Components}).Process(rl); err != nil {
-				t.Fatal(err)
-			}
+			_, rl := gatewayapicase.Render(t, data)
 			var objs []map[string]any
 			for _, it := range rl.Items {
 				if it.GetKind() == "Component" || it.GetKind() == "Kustomization" || it.GetKind() == "" {
@@ -175,21 +158,4 @@ func TestDryRunGoldensInGatewayAPIMode(t *testing.T) {
 			dryRun(t, s, ctx, name+" (gateway-api)", objs)
 		})
 	}
-}
-
-// toGatewayAPI is docs/gateway-api.md's migration of an AuthConfig document.
-func toGatewayAPI(t *testing.T, doc []byte) []byte {
-	t.Helper()
-	var m map[string]any
-	if err := yaml.Unmarshal(doc, &m); err != nil {
-		t.Fatal(err)
-	}
-	if err := api.MoveToGatewayAPI(m); err != nil {
-		t.Fatal(err)
-	}
-	out, err := yaml.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

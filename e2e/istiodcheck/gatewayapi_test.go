@@ -17,14 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kptdev/krm-functions-sdk/go/fn"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"meshauth.dev/meshauth/fn/api"
-	"meshauth.dev/meshauth/fn/process"
 	"meshauth.dev/meshauth/generators"
+	"meshauth.dev/meshauth/internal/gatewayapicase"
 )
 
 // isClassicIngress: the corpus objects of the classic Istio ingress — its gateway Deployment and
@@ -282,35 +281,7 @@ func TestGoldenCasesInGatewayAPIMode(t *testing.T) {
 			continue // invalid in any mode
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			doc := readFile(t, file)
-			var m map[string]any
-			if err := sigsyaml.Unmarshal(doc, &m); err != nil {
-				t.Fatal(err)
-			}
-			if err := api.MoveToGatewayAPI(m); err != nil {
-				t.Fatal(err)
-			}
-			moved, err := sigsyaml.Marshal(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, errs := api.Load(moved)
-			if len(errs) > 0 {
-				for _, e := range errs {
-					if e.Path == "" || !strings.Contains(e.Message, "gateway-api") {
-						t.Errorf("refused without a gateway-api reason: %v", e)
-					}
-				}
-				t.Skipf("refused in gateway-api mode: %v", errs)
-			}
-			cfg, err := fn.ParseKubeObject(moved)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rl := &fn.ResourceList{FunctionConfig: cfg}
-			if _, err := (process.Processor{Mode: process.Components}).Process(rl); err != nil {
-				t.Fatal(err)
-			}
+			c, rl := gatewayapicase.Render(t, readFile(t, file))
 			if refused(rl) {
 				t.Fatalf("the function refuses it: %v", rl.Results)
 			}
