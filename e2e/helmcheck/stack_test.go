@@ -55,7 +55,7 @@ func sameStack(t *testing.T, r *release, c *components) {
 	compPod, chartPod := podSpec(compDep), podSpec(chartDep)
 	compCtr, chartCtr := container(compPod, "oauth2-proxy"), container(chartPod, "oauth2-proxy")
 	deepEqual(t, "oauth2-proxy image", normalImage(chartCtr["image"]), normalImage(compCtr["image"]))
-	deepEqual(t, "oauth2-proxy replicas", get(chartDep, "spec", "replicas"), get(compDep, "spec", "replicas"))
+	deepEqual(t, "oauth2-proxy replicas", loopback.Nested(chartDep, "spec", "replicas"), loopback.Nested(compDep, "spec", "replicas"))
 	deepEqual(t, "oauth2-proxy env (Secret references)", envByName(chartCtr), envByName(compCtr))
 	deepEqual(t, "oauth2-proxy effective security context", effectiveSecurity(chartPod, chartCtr), effectiveSecurity(compPod, compCtr))
 	deepEqual(t, "oauth2-proxy automountServiceAccountToken", chartPod["automountServiceAccountToken"], compPod["automountServiceAccountToken"])
@@ -278,20 +278,8 @@ func normalImage(v any) string {
 	return s
 }
 
-func get(m map[string]any, path ...string) any {
-	var cur any = m
-	for _, p := range path {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
-}
-
 func podSpec(dep map[string]any) map[string]any {
-	p, _ := get(dep, "spec", "template", "spec").(map[string]any)
+	p, _ := loopback.Nested(dep, "spec", "template", "spec").(map[string]any)
 	return p
 }
 
@@ -351,7 +339,7 @@ func probeEssence(p any) map[string]any {
 	if m == nil {
 		return nil
 	}
-	out := map[string]any{"path": get(m, "httpGet", "path"), "port": get(m, "httpGet", "port")}
+	out := map[string]any{"path": loopback.Nested(m, "httpGet", "path"), "port": loopback.Nested(m, "httpGet", "port")}
 	for k, def := range map[string]float64{"periodSeconds": 10, "timeoutSeconds": 1, "initialDelaySeconds": 0, "failureThreshold": 3, "successThreshold": 1} {
 		if v, ok := m[k]; ok {
 			out[k] = v
@@ -359,7 +347,7 @@ func probeEssence(p any) map[string]any {
 			out[k] = def
 		}
 	}
-	if s, ok := get(m, "httpGet", "scheme").(string); ok && s != "HTTP" {
+	if s, ok := loopback.Nested(m, "httpGet", "scheme").(string); ok && s != "HTTP" {
 		out["scheme"] = s
 	}
 	return out
@@ -413,7 +401,7 @@ func mountsFile(pod, c map[string]any, path, cm, key string) bool {
 	l, _ := pod["volumes"].([]any)
 	for _, v := range l {
 		vm, _ := v.(map[string]any)
-		if get(vm, "configMap", "name") == cm {
+		if loopback.Nested(vm, "configMap", "name") == cm {
 			vols[vm["name"].(string)] = true
 		}
 	}
@@ -441,7 +429,7 @@ func servicePort(t *testing.T, svc *yaml.RNode, port int) any {
 	if svc == nil {
 		return nil
 	}
-	ps, _ := get(toMap(t, svc), "spec", "ports").([]any)
+	ps, _ := loopback.Nested(toMap(t, svc), "spec", "ports").([]any)
 	for _, p := range ps {
 		pm, _ := p.(map[string]any)
 		if n, _ := pm["port"].(float64); int(n) == port {
@@ -455,7 +443,7 @@ func pdbMin(t *testing.T, objs []*yaml.RNode, ns string) any {
 	t.Helper()
 	for _, o := range objs {
 		if o.GetKind() == "PodDisruptionBudget" && o.GetNamespace() == ns {
-			return get(toMap(t, o), "spec", "minAvailable")
+			return loopback.Nested(toMap(t, o), "spec", "minAvailable")
 		}
 	}
 	return nil

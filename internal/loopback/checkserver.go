@@ -47,7 +47,7 @@ func NewCheckServer(emitted string, l CheckServerListen, reg Registry) (CheckSer
 			o["url"] = resolved
 		}
 	}
-	if tr, ok := nested(cfg, "kubernetes", "tokenReview").(map[string]any); ok {
+	if tr, ok := Nested(cfg, "kubernetes", "tokenReview").(map[string]any); ok {
 		tr["enabled"] = false
 	}
 	return c, nil

@@ -71,7 +71,7 @@ func TestCheckServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k, want := range map[string]string{"http": ll.HTTP, "grpc": ll.GRPC, "ops": ll.Ops} {
-				if got, _ := nested(c.Config, "listen", k).(string); got != want {
+				if got, _ := Nested(c.Config, "listen", k).(string); got != want {
 					t.Errorf("listen.%s = %q, want %q", k, got, want)
 				}
 			}
@@ -81,10 +81,10 @@ func TestCheckServer(t *testing.T) {
 			if got := str(c.Config, "oauth2Proxy", "url"); got != "http://127.0.0.1:4180" {
 				t.Errorf("oauth2Proxy.url = %q, want the loopback oauth2-proxy", got)
 			}
-			if got := nested(c.Config, "kubernetes", "tokenReview", "enabled"); got != false {
+			if got := Nested(c.Config, "kubernetes", "tokenReview", "enabled"); got != false {
 				t.Errorf("tokenReview.enabled = %v, want false", got)
 			}
-			if got := nested(c.Config, "cache", "size"); got != float64(10000) {
+			if got := Nested(c.Config, "cache", "size"); got != float64(10000) {
 				t.Errorf("cache.size = %v, want the emitted 10000 (nothing but the overrides changes)", got)
 			}
 		})

@@ -17,7 +17,7 @@ type Registry map[string]string
 // reach the program in a cluster.
 func (r Registry) Route(svc map[string]any, w Workload, listenPort, addr string) {
 	host := str(svc, "metadata", "name") + "." + str(svc, "metadata", "namespace") + ".svc.cluster.local"
-	ports, _ := nested(svc, "spec", "ports").([]any)
+	ports, _ := Nested(svc, "spec", "ports").([]any)
 	for _, p := range ports {
 		pm, _ := p.(map[string]any)
 		port, _ := pm["port"].(float64)

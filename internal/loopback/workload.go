@@ -20,8 +20,8 @@ type Workload struct {
 func ContainerOf(dep map[string]any, name string) (Workload, error) {
 	ns, depName := str(dep, "metadata", "namespace"), str(dep, "metadata", "name")
 	w := Workload{Deployment: ns + "/" + depName, Namespace: ns}
-	w.Volumes, _ = nested(dep, "spec", "template", "spec", "volumes").([]any)
-	cs, _ := nested(dep, "spec", "template", "spec", "containers").([]any)
+	w.Volumes, _ = Nested(dep, "spec", "template", "spec", "volumes").([]any)
+	cs, _ := Nested(dep, "spec", "template", "spec", "containers").([]any)
 	for _, c := range cs {
 		cm, _ := c.(map[string]any)
 		if name == "" && len(cs) == 1 || cm["name"] == name {
@@ -105,7 +105,8 @@ func (w Workload) port(target any) (int, bool) {
 	return 0, false
 }
 
-func nested(m map[string]any, path ...string) any {
+// Nested is the value at path in a decoded object, nil when absent.
+func Nested(m map[string]any, path ...string) any {
 	var cur any = m
 	for _, p := range path {
 		mm, ok := cur.(map[string]any)
@@ -118,6 +119,6 @@ func nested(m map[string]any, path ...string) any {
 }
 
 func str(m map[string]any, path ...string) string {
-	s, _ := nested(m, path...).(string)
+	s, _ := Nested(m, path...).(string)
 	return s
 }
