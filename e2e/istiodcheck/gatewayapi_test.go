@@ -306,13 +306,7 @@ func readFile(t *testing.T, file string) []byte {
 // Gateway — header filter, ext_authz, CUSTOM and DENY rules, jwt_authn, the routes. Without the
 // ALLOW policy every request is denied, and the check says so.
 func TestGatewayAPIAmbient(t *testing.T) {
-	istiodBin(t)
-	tool(t, "authconfig-fn")
-	dir := filepath.Join(repoRoot(t), "overlays", "gateway-api")
-	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
-	if !ok {
-		t.Fatal("invalid AuthConfig")
-	}
+	dir, c := overlayCase(t, "gateway-api")
 	g := c.Spec.Gateway
 	built := build(t, dir, "--enable-alpha-plugins", "--enable-exec")
 	ambient := func(t *testing.T, allow bool) []*yaml.RNode {
@@ -391,13 +385,7 @@ func TestGatewayAPIAmbient(t *testing.T) {
 // targetRefs policy applies. (Without the label the function refuses the stream; the istiod check
 // catches it too: TestGatewayAPIMutations.)
 func TestGatewayAPIManualDeployment(t *testing.T) {
-	istiodBin(t)
-	tool(t, "authconfig-fn")
-	dir := filepath.Join(repoRoot(t), "overlays", "gateway-api")
-	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
-	if !ok {
-		t.Fatal("invalid AuthConfig")
-	}
+	dir, c := overlayCase(t, "gateway-api")
 	g := c.Spec.Gateway
 	stream := build(t, dir, "--enable-alpha-plugins", "--enable-exec")
 	for _, n := range stream {
@@ -506,4 +494,18 @@ func TestOverlaysInGatewayAPIMode(t *testing.T) {
 			verify(t, withContext(t, build(t, dir, "--enable-alpha-plugins", "--enable-exec"), c.Spec), c)
 		})
 	}
+}
+
+// overlayCase is overlays/<name> and its AuthConfig, with istiod and the
+// function at hand to build it.
+func overlayCase(t *testing.T, name string) (string, api.AuthConfig) {
+	t.Helper()
+	istiodBin(t)
+	tool(t, "authconfig-fn")
+	dir := filepath.Join(repoRoot(t), "overlays", name)
+	c, ok := loadAuthConfig(t, filepath.Join(dir, "authconfig.yaml"))
+	if !ok {
+		t.Fatalf("overlays/%s: invalid AuthConfig", name)
+	}
+	return dir, c
 }
