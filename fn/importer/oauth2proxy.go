@@ -297,27 +297,43 @@ func readO2PWorkload(in *install, x *objects, f *o2pFacts, d *deployment, c *cor
 	}
 }
 
+// mountedAs is the name file has inside the volume m mounts (its subPath,
+// or its base name under the mount's directory); ok is false when m does
+// not mount file.
+func mountedAs(m corev1.VolumeMount, file string) (name string, ok bool) {
+	switch {
+	case m.SubPath != "" && m.MountPath == file:
+		return m.SubPath, true
+	case m.SubPath == "" && path.Dir(file) == path.Clean(m.MountPath):
+		return path.Base(file), true
+	}
+	return "", false
+}
+
+// projectedKey is the ConfigMap or Secret key a volume's items project to
+// name (the last item naming it wins), or name itself.
+func projectedKey(items []corev1.KeyToPath, name string) string {
+	key := name
+	for _, it := range items {
+		if it.Path == name {
+			key = it.Key
+		}
+	}
+	return key
+}
+
 // mountedConfigMap finds the ConfigMap key mounted at file in container c.
 func mountedConfigMap(x *objects, d *deployment, c *corev1.Container, file string) (*corev1.ConfigMap, string) {
 	for _, m := range c.VolumeMounts {
-		var key string
-		switch {
-		case m.SubPath != "" && m.MountPath == file:
-			key = m.SubPath
-		case m.SubPath == "" && path.Dir(file) == path.Clean(m.MountPath):
-			key = path.Base(file)
-		default:
+		key, ok := mountedAs(m, file)
+		if !ok {
 			continue
 		}
 		for _, v := range d.d.Spec.Template.Spec.Volumes {
 			if v.Name != m.Name || v.ConfigMap == nil {
 				continue
 			}
-			for _, it := range v.ConfigMap.Items {
-				if it.Path == key {
-					key = it.Key
-				}
-			}
+			key := projectedKey(v.ConfigMap.Items, key)
 			if cm := x.configMaps[d.o.namespace+"/"+v.ConfigMap.Name]; cm != nil {
 				if _, ok := cm.Data[key]; ok {
 					return cm, key
@@ -439,25 +455,15 @@ func (f *o2pFacts) secretFile(file string) *api.SecretKeyRef {
 		return nil
 	}
 	for _, m := range f.container.VolumeMounts {
-		key := ""
-		switch {
-		case m.SubPath != "" && m.MountPath == file:
-			key = m.SubPath
-		case m.SubPath == "" && path.Dir(file) == path.Clean(m.MountPath):
-			key = path.Base(file)
-		default:
+		key, ok := mountedAs(m, file)
+		if !ok {
 			continue
 		}
 		for _, v := range f.pod.Volumes {
 			if v.Name != m.Name || v.Secret == nil {
 				continue
 			}
-			for _, it := range v.Secret.Items {
-				if it.Path == key {
-					key = it.Key
-				}
-			}
-			return &api.SecretKeyRef{Name: v.Secret.SecretName, Key: key}
+			return &api.SecretKeyRef{Name: v.Secret.SecretName, Key: projectedKey(v.Secret.Items, key)}
 		}
 	}
 	return nil
