@@ -19,12 +19,12 @@ import (
 // forwarded the session's ID token) lacks what the rule needs. The
 // check-server authorizer runs the same Compile itself.
 const (
-	accessFilterName   = "meshauth-access"
-	accessPolicyName   = "istio-ingressgateway-access"
-	machineHostPolicy  = "meshauth-machine-host"
-	machineHostPrefix  = "meshauth_machine_host_"
-	accessPolicyPrefix = "meshauth-rule-"
+	accessFilterName = "meshauth-access"
+	accessPolicyName = "istio-ingressgateway-access"
 )
+
+// machineHostMark is the machine-only hosts' classifier's.
+var machineHostMark = mark{statPrefix: "meshauth_machine_host_", policy: "meshauth-machine-host"}
 
 // AccessPolicy is the AuthConfig's access rules as checkserver/access
 // runs them.
@@ -63,15 +63,27 @@ func machineIssuerURLs(s api.Spec, names []string) []string {
 	return out
 }
 
-// ruleMark is the policy id a rule's classifier sets, and the Istio
-// condition key that reads it.
-func ruleMark(name string) (policy, key string) {
-	prefix := "meshauth_rule_" + strings.ReplaceAll(name, "-", "_") + "_"
-	return accessPolicyPrefix + name, rbacMarkKey(prefix)
+// mark is how a shadow classifier marks the requests it matches: the
+// policy id it records in the RBAC filter's dynamic metadata, under its
+// stat prefix, where an Istio condition reads it.
+type mark struct{ statPrefix, policy string }
+
+// ruleMark is a rule's classifier's.
+func ruleMark(name string) mark {
+	return mark{statPrefix: "meshauth_rule_" + strings.ReplaceAll(name, "-", "_") + "_", policy: "meshauth-rule-" + name}
 }
 
-func rbacMarkKey(statPrefix string) string {
-	return "experimental.envoy.filters.http.rbac[" + statPrefix + "shadow_effective_policy_id]"
+func (m mark) key() string {
+	return "experimental.envoy.filters.http.rbac[" + m.statPrefix + "shadow_effective_policy_id]"
+}
+
+// set holds for the requests the classifier marked, unset for the others.
+func (m mark) set() *security.Condition {
+	return &security.Condition{Key: m.key(), Values: []string{m.policy}}
+}
+
+func (m mark) unset() *security.Condition {
+	return &security.Condition{Key: m.key(), NotValues: []string{m.policy}}
 }
 
 // accessFilter is the EnvoyFilter of the rules' classifiers and the
@@ -82,11 +94,10 @@ func accessFilter(s api.Spec, c access.Compiled) (*yaml.RNode, error) {
 		if r.Public || !needsAnything(r.Need) {
 			continue
 		}
-		policy, _ := ruleMark(r.Name)
-		filters = append(filters, shadowClassifier(accessFilterName+"-"+r.Name, "meshauth_rule_"+strings.ReplaceAll(r.Name, "-", "_")+"_", policy, permission(c.Rules[i])))
+		filters = append(filters, shadowClassifier(accessFilterName+"-"+r.Name, ruleMark(r.Name), permission(c.Rules[i])))
 	}
 	if c.MachineHost != nil {
-		filters = append(filters, shadowClassifier(accessFilterName+"-machine-host", machineHostPrefix, machineHostPolicy, permission(*c.MachineHost)))
+		filters = append(filters, shadowClassifier(accessFilterName+"-machine-host", machineHostMark, permission(*c.MachineHost)))
 	}
 	if len(filters) == 0 {
 		return nil, nil
@@ -101,19 +112,18 @@ func needsAnything(n access.Need) bool {
 }
 
 // shadowClassifier is an RBAC filter with shadow rules only: it never
-// denies, it marks a request matching permission with policy in the
-// filter's dynamic metadata, under statPrefix.
-func shadowClassifier(name, statPrefix, policy string, perm map[string]any) httpFilter {
+// denies, it marks a request matching permission with m.
+func shadowClassifier(name string, m mark, perm map[string]any) httpFilter {
 	return httpFilter{name, map[string]any{
 		"@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
 		"shadow_rules": map[string]any{
 			"action": "ALLOW",
-			"policies": map[string]any{policy: map[string]any{
+			"policies": map[string]any{m.policy: map[string]any{
 				"permissions": []any{perm},
 				"principals":  []any{map[string]any{"any": true}},
 			}},
 		},
-		"shadow_rules_stat_prefix": statPrefix,
+		"shadow_rules_stat_prefix": m.statPrefix,
 	}}
 }
 
@@ -155,8 +165,7 @@ func accessDenyRules(s api.Spec, p access.Policy) []*security.Rule {
 	var out []*security.Rule
 	notOAuth2 := []*security.Rule_To{{Operation: &security.Operation{NotPaths: oauth2ProxyNotPaths}}}
 	for _, r := range p.Rules {
-		policy, key := ruleMark(r.Name)
-		marked := &security.Condition{Key: key, Values: []string{policy}}
+		marked := ruleMark(r.Name).set()
 		if len(r.Issuers) > 0 {
 			out = append(out, &security.Rule{From: notFrom(r.Issuers), To: notOAuth2, When: []*security.Condition{marked}})
 		}
@@ -168,7 +177,7 @@ func accessDenyRules(s api.Spec, p access.Policy) []*security.Rule {
 		}
 	}
 	if len(p.MachineHosts) > 0 {
-		out = append(out, &security.Rule{From: notFrom(p.MachineIssuers), When: []*security.Condition{onMachineHost()}})
+		out = append(out, &security.Rule{From: notFrom(p.MachineIssuers), When: []*security.Condition{machineHostMark.set()}})
 	}
 	return out
 }
@@ -190,15 +199,11 @@ func claimNotIn(claim string, values []string) *security.Condition {
 	return &security.Condition{Key: "request.auth.claims[" + claim + "]", NotValues: values}
 }
 
-func onMachineHost() *security.Condition {
-	return &security.Condition{Key: rbacMarkKey(machineHostPrefix), Values: []string{machineHostPolicy}}
-}
-
 // notOnMachineHost keeps the CUSTOM check (the login redirect) off
 // machine-only hosts.
 func notOnMachineHost(s api.Spec) []*security.Condition {
 	if !slices.ContainsFunc(s.Access.Hosts, func(h api.Host) bool { return h.MachinesOnly }) {
 		return nil
 	}
-	return []*security.Condition{{Key: rbacMarkKey(machineHostPrefix), NotValues: []string{machineHostPolicy}}}
+	return []*security.Condition{machineHostMark.unset()}
 }

@@ -22,15 +22,11 @@ import (
 // "plain", and the rule is check-server's (checkserver/pathmatch), so the
 // two authorizers open exactly the same requests, under every
 // pathNormalization setting: the mesh config is left alone.
-const (
-	publicPathFilterName = "meshauth-public-paths"
-	publicPathPolicy     = "meshauth-public-path"
-	publicPathStatPrefix = "meshauth_public_"
-)
+const publicPathFilterName = "meshauth-public-paths"
 
-// publicPathKey is the Istio condition on the classifier's mark: the
-// shadow policy that matched, in the RBAC filter's dynamic metadata.
-const publicPathKey = "experimental.envoy.filters.http.rbac[" + publicPathStatPrefix + "shadow_effective_policy_id]"
+// publicPathMark is the classifier's mark, which the CUSTOM and DENY
+// policies read.
+var publicPathMark = mark{statPrefix: "meshauth_public_", policy: "meshauth-public-path"}
 
 // oauth2ProxyNotPaths are oauth2-proxy's own routes, which the policies
 // leave alone: the gateway routes them to oauth2-proxy whatever follows.
@@ -55,7 +51,7 @@ func publicPathFilter(s api.Spec, c access.Compiled) (*yaml.RNode, error) {
 	if len(perms) > 1 {
 		perms = []any{map[string]any{"or_rules": map[string]any{"rules": perms}}}
 	}
-	f := shadowClassifier(publicPathFilterName, publicPathStatPrefix, publicPathPolicy, perms[0].(map[string]any))
+	f := shadowClassifier(publicPathFilterName, publicPathMark, perms[0].(map[string]any))
 	return gatewayHTTPFilter(s, f.name, f.typedConfig)
 }
 
@@ -64,5 +60,5 @@ func notPublic(s api.Spec) []*security.Condition {
 	if !classifiesPublicPaths(s) {
 		return nil
 	}
-	return []*security.Condition{{Key: publicPathKey, NotValues: []string{publicPathPolicy}}}
+	return []*security.Condition{publicPathMark.unset()}
 }
