@@ -1,6 +1,7 @@
 package istiodcheck
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -70,11 +71,7 @@ func (e *expectation) marks(at string, r *rbacfilterv3.RBAC, host, path string) 
 func accessTricks(p string) []string {
 	name := strings.Trim(p, "/")
 	return []string{p, p + "x", "/" + name, "/" + name + "/", "/" + strings.ToUpper(name) + "/", "//" + name + "/", "/a/../" + name + "/",
-		"/static/..%2F" + name + "/", "/%" + strings.ToUpper(hex(name[0])) + name[1:] + "/", "/x/..;/" + name + "/", "/%25" + hex(name[0]) + name[1:] + "/"}
-}
-
-func hex(b byte) string {
-	return strings.ToLower(string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15]))
+		"/static/..%2F" + name + "/", fmt.Sprintf("/%%%02X%s/", name[0], name[1:]), "/x/..;/" + name + "/", fmt.Sprintf("/%%25%02x%s/", name[0], name[1:])}
 }
 
 // checkAccess: every rule that needs more than a sign-in is classified and
