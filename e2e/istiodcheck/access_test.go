@@ -89,7 +89,7 @@ func (e *expectation) checkAccess(at string, classifiers map[string]*rbacfilterv
 			denyJSON = append(denyJSON, policyJSON(p))
 		}
 	}
-	host := e.publicHost()
+	host := e.s.URLs().Public.Host
 	for _, r := range e.s.Access.Rules {
 		if r.Public || len(r.Groups) == 0 && r.Claim == nil && len(r.Machines) == 0 {
 			continue
@@ -177,9 +177,4 @@ func rulePath(r api.AccessRule) string {
 		return "/"
 	}
 	return r.Paths[0]
-}
-
-func (e *expectation) publicHost() string {
-	u := strings.TrimPrefix(strings.TrimPrefix(e.s.PublicURL, "https://"), "http://")
-	return strings.TrimSuffix(u, "/")
 }

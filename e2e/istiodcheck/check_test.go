@@ -377,7 +377,7 @@ func (e *expectation) classifies() bool {
 func (e *expectation) publicPrefixes() []string {
 	out := slices.Clone(e.s.PublicPaths)
 	for _, r := range e.s.Access.Rules {
-		if r.Public && (len(r.Hosts) == 0 || slices.Contains(r.Hosts, e.publicHost())) {
+		if r.Public && (len(r.Hosts) == 0 || slices.Contains(r.Hosts, e.s.URLs().Public.Hostname())) {
 			out = append(out, r.Paths...)
 		}
 	}
@@ -396,7 +396,7 @@ func (e *expectation) checkClassifier(at string, r *rbacfilterv3.RBAC) {
 		e.fail("%s: want ALLOW shadow rules only, stat prefix for %s; got %v", at, publicPathMark, r)
 		return
 	}
-	host := e.publicHost()
+	host := e.s.URLs().Public.Host
 	marks := func(p string) bool { return e.marks(at, r, host, p) }
 	for _, pre := range e.publicPrefixes() {
 		for _, p := range []string{pre, pre + "a/b.css", pre + "a/"} {
